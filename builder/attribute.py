@@ -1,0 +1,1011 @@
+"""Stage 4, attribute: who said each quote, to whom, with which cue.
+
+Pure: attribute(article, segments, detected) -> {article_id, quotes: [rows]}.
+
+How it works, in the order of Arabic news writing:
+1. Every speech cue outside the quotes (قال، أضافت، مشيرا، بحسب، قوله ...) is a speech event.
+   Its subject is read after the cue (verb first: «وقال X لـY»), else before it (subject
+   first: «X، قالت»), else it has none and the source goes on from the previous statement
+   (carryover: «وأضاف:», «مشيرا»). Events without a quote count too: «وقال X إن ...» sets
+   who «وأضاف: “...”» refers to.
+2. A quote takes the nearest event before it in its sentence, else the one right after it
+   («“...”، قال X»), else the previous statement's speaker with a low confidence.
+3. A person is named canonically by the fullest form of the name in the article, titles
+   stripped into speaker_role; «المصدر» refers back to the last unnamed source, «البيان»
+   to the body that issued it, «سموه» to the last person named.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_left
+from itertools import accumulate
+from dataclasses import dataclass, field
+from functools import cache
+
+from builder.cues import Cue, lookup as cue_lookup
+from builder.people import is_title, merge_spans, name_after_title, title_anchored_spans
+from builder.resources import folded_set, load
+from builder.text import fold_key, fold_phrase, is_definite, words
+
+STAGE = "attribute"
+ROW_FIELDS = (
+    "article_id", "quote_id", "quote", "quote_start", "quote_end", "mark_style",
+    "speaker", "speaker_type", "speaker_gender", "speaker_mention", "speaker_start", "speaker_end",
+    "speaker_role", "cue", "cue_start", "cue_end", "addressee", "addressee_start", "addressee_end",
+    "paragraph_index", "sentence_index", "attribution_rule", "confidence",
+)
+GENDERS = {"m": "male", "f": "female"}
+ARABIC_TANWEEN = re.compile("[\u064b-\u064d]")
+# Punctuation between two words that ends a speaker phrase.
+_PHRASE_BREAK = re.compile(r"[،,:؛;.!?؟()\[\]«»“”\"„″‘’\n\-–—/]")
+# Words that may stand between a cue and its subject without being part of it.
+_SKIP_AFTER_CUE = frozenset(fold_key(w) for w in ("أيضا", "ايضا", "كذلك", "بدوره", "بدورها", "مجددا", "بدوره،", "سابقا", "سابقًا"))
+# Prepositions that may continue an unnamed source's phrase («مسؤول في الخارجية»).
+_ANONYMOUS_LINKS = frozenset(fold_key(w) for w in ("في", "من", "لدى", "عن", "على"))
+_MAX_SUBJECT_WORDS = 9
+_MAX_ANONYMOUS_WORDS = 9
+_ARABIC_LETTER = re.compile("[\u0621-\u064a]")
+_MARKS_IN_NAME = re.compile("[«»“”\"„″‘’()،,:]")
+# Words a recogniser sometimes glues to the front of a name: «وكان مارك زوكربيرغ».
+_CLAUSE_OPENERS = frozenset(fold_key(w) for w in ("وكان", "كان", "وكانت", "كانت", "لكن", "ولكن", "أما", "وأما", "بينما", "فيما", "وقد", "قد"))
+_NEGATIONS = frozenset(fold_key(w) for w in ("لا", "لم", "لن", "لكن", "لكنه", "لكنها", "لذلك", "لقد", "لعل", "لماذا", "لأن", "لان", "لدى", "لها", "له", "لهم"))
+
+
+@dataclass
+class Speaker:
+    """A resolved source: the canonical name and where it was named."""
+
+    name: str | None
+    kind: str  # person, anonymous, organization, document, group, unknown
+    mention: tuple[int, int] | None = None
+    role: tuple[int, int] | None = None
+    gender: str = "unknown"
+
+
+@dataclass
+class Event:
+    """A speech cue and what it says about the source."""
+
+    cue: Cue
+    start: int
+    end: int
+    sentence: int
+    speaker: Speaker | None = None
+    addressee: tuple[int, int] | None = None
+    rule: str = ""
+    confidence: float = 0.0
+    quotes: list[int] = field(default_factory=list)
+
+
+@cache
+def _lex() -> dict[str, frozenset[str]]:
+    speakers = load("speakers")
+    titles_m = frozenset(fold_key(w) for w in speakers["titles"]["m"])
+    titles_f = frozenset(fold_key(w) for w in speakers["titles"]["f"])
+    return {
+        "titles": titles_m | titles_f,
+        "titles_f": titles_f,
+        "relations": frozenset(fold_key(w) for w in speakers["relations"]["m"] + speakers["relations"]["f"]),
+        "relations_f": frozenset(fold_key(w) for w in speakers["relations"]["f"]),
+        "role_words": folded_set("speakers", "role_words"),
+        "honorifics": folded_set("speakers", "honorifics"),
+        "anonymous": folded_set("speakers", "anonymous_heads"),
+        "documents": folded_set("speakers", "document_nouns"),
+        "organizations": folded_set("speakers", "organization_heads"),
+        "groups": folded_set("speakers", "group_heads"),
+        "addressees": folded_set("speakers", "addressee_prepositions"),
+        "stops": folded_set("speakers", "speaker_stops"),
+    }
+
+
+@cache
+def _known_name_tokens() -> frozenset[str]:
+    """Arabic given and family names from the name recogniser's list, as folded keys."""
+    try:
+        from builder.names import load_name_tokens
+    except ImportError:  # the recogniser is optional for this stage
+        return frozenset()
+    return frozenset(fold_key(t) for t in load_name_tokens())
+
+
+@cache
+def _anonymity_markers() -> tuple[str, ...]:
+    return tuple(fold_phrase(m) for m in load("speakers")["anonymous_heads"]["markers"])
+
+
+def _bare(key: str) -> str:
+    """Key without a leading conjunction and definite article: «والمصدر» -> «مصدر»."""
+    if len(key) > 3 and key[0] in "وف":
+        key = key[1:]
+    if len(key) > 3 and key.startswith("ال"):
+        key = key[2:]
+    return key
+
+
+def _in(key: str, lexicon: frozenset[str]) -> bool:
+    """Lexicon membership allowing a leading و/ف clitic."""
+    return key in lexicon or (len(key) > 3 and key[0] in "وف" and key[1:] in lexicon)
+
+
+def _kind_of_head(key: str) -> str | None:
+    """anonymous / document / organization / group when the word heads such a phrase."""
+    lex = _lex()
+    if len(key) > 4 and key.endswith("ا") and not key.endswith("يا"):
+        key = key[:-1]  # accusative «مصدرا» is still «مصدر»
+    for kind, name in (("anonymous", "anonymous"), ("document", "documents"), ("organization", "organizations"), ("group", "groups")):
+        lexicon = lex[name]
+        if _in(key, lexicon) or _bare(key) in lexicon or ("ال" + _bare(key)) in lexicon:
+            return kind
+    return None
+
+
+def _is_title(key: str) -> bool:
+    titles = _lex()["titles"]
+    return _in(key, titles) or ("ال" + _bare(key)) in titles
+
+
+def _is_addressee_word(key: str) -> bool:
+    """«لنظيره», «للصحفيين», «لرويترز», «لـCNN»: a hearer introduced by the preposition ل."""
+    if _in(key, _lex()["addressees"]):
+        return True
+    return key.startswith("ل") and len(key) > 2 and key not in _NEGATIONS and fold_key(key) not in _lex()["stops"]
+
+
+class ArticleContext:
+    """Per-article lookups: words outside quotes, person spans, sentences."""
+
+    def __init__(self, text: str, segments: dict, quotes: list[dict], person_spans: list[tuple[int, int]],
+                 name_marks: frozenset[int] = frozenset()):
+        self.text = text
+        # Marks around names («الحذيفي», "وايمو") do not end a speaker phrase.
+        self.name_marks = name_marks
+        self.sentences = segments["sentences"]
+        self.quote_extents = [
+            (q["open_pos"] if q["open_pos"] is not None else q["start"],
+             q["close_pos"] + 1 if q["close_pos"] is not None else q["end"]) for q in quotes
+        ]
+        self.quote_opens = [a for a, _b in self.quote_extents]
+        self._max_end_upto = list(accumulate((b for _a, b in self.quote_extents), max))
+        self.persons = sorted({span for span in (self._trim_titles(s, e) for s, e in person_spans) if span is not None})
+        self.person_starts = [s for s, _e in self.persons]
+        self.person_start_set = frozenset(self.person_starts)
+        self.words = self._words_outside_quotes()
+        self.word_index = {w[1]: i for i, w in enumerate(self.words)}
+        self.word_starts = [w[1] for w in self.words]
+        self.sentence_starts = [s for s, _e, _p in self.sentences]
+
+    def _words_outside_quotes(self) -> list[tuple[str, int, int]]:
+        """Words of the narration: every gap between quotes, in one pass over the text."""
+        found = []
+        position = 0
+        for start, end in sorted(self.quote_extents):
+            if start > position:
+                found.extend(words(self.text, position, start))
+            position = max(position, end)
+        found.extend(words(self.text, position))
+        return found
+
+    def quote_open_after(self, pos: int) -> int | None:
+        """Where the first quote opening at or after pos starts."""
+        index = bisect_left(self.quote_opens, pos)
+        return self.quote_opens[index] if index < len(self.quote_opens) else None
+
+    def last_quote_end_before(self, pos: int) -> int:
+        """The furthest end of a quote that ends at or before pos (0 if none)."""
+        index = bisect_left(self.quote_opens, pos)
+        if index and self._max_end_upto[index - 1] <= pos:
+            return self._max_end_upto[index - 1]
+        return max((b for _a, b in self.quote_extents[:index] if b <= pos), default=0)
+
+    def _trim_titles(self, start: int, end: int) -> tuple[int, int] | None:
+        """A person span without leading titles («الرئيس جو بايدن» -> «جو بايدن») and
+        without a hearer the recogniser glued on («بويتشنكو لرويترز» -> «بويتشنكو»)."""
+        all_words = _largest_piece(self.text, words(self.text, start, end))
+        span_words = _drop_title_chain(all_words)
+        if all_words and _is_title(fold_key(all_words[0][0])) and span_words == all_words[-1:] and is_definite(span_words[0][0]):
+            return None  # «الإعلامي السعودي»: a title and its adjective, no name
+        while span_words and fold_key(span_words[0][0]) in _CLAUSE_OPENERS:
+            span_words = span_words[1:]
+        for i, (word, word_start, _e) in enumerate(span_words):
+            key = fold_key(word)
+            if i == 0:
+                continue
+            if (_in(key, _lex()["addressees"]) or (key.startswith("ل") and not key.startswith("ال") and key not in _known_name_tokens())
+                    or key[:2] in ("وب", "ول", "وك") or not _ARABIC_LETTER.match(word)
+                    or key in _lex()["stops"] or cue_lookup(word) is not None):
+                span_words = span_words[:i]
+                break
+        if not span_words:
+            return None
+        return span_words[0][1], span_words[-1][2]
+
+    def sentence_of(self, pos: int) -> int:
+        lo, hi = 0, len(self.sentence_starts) - 1
+        best = 0
+        while lo <= hi:
+            mid = (lo + hi) // 2
+            if self.sentence_starts[mid] <= pos:
+                best, lo = mid, mid + 1
+            else:
+                hi = mid - 1
+        return best
+
+    def person_at(self, start: int, end: int) -> tuple[int, int] | None:
+        """The first person span overlapping text[start:end]."""
+        index = bisect_left(self.person_starts, start)
+        # Spans do not overlap each other, so only the one before `start` can reach into it.
+        for span in self.persons[max(0, index - 1):index + 3]:
+            if span[0] < end and start < span[1]:
+                return span
+        return None
+
+    def words_between(self, start: int, end: int) -> list[tuple[str, int, int]]:
+        """Words (outside quotes) starting in [start, end)."""
+        return self.words[bisect_left(self.word_starts, start):bisect_left(self.word_starts, end)]
+
+    def name_starts_at(self, pos: int) -> bool:
+        """A person span starts at this word («لويد اوستن»), not after a clitic ل («لنظيره»)."""
+        return pos in self.person_start_set
+
+    def gap_breaks(self, left_end: int, right_start: int) -> bool:
+        """Punctuation or a quote mark between two words ends a phrase (marks around a name do not)."""
+        return any(_PHRASE_BREAK.match(self.text, i) and i not in self.name_marks for i in range(left_end, right_start))
+
+
+def _phrase_after(ctx: ArticleContext, index: int, limit: int) -> list[tuple[str, int, int]]:
+    """Words from ctx.words[index] that can form a speaker phrase, up to punctuation or a stop word.
+
+    A title phrase runs on through its genitives, even with ل («الأمين العام لحلف الأطلسي»);
+    once a name has started, a ل-word is the hearer («اوستن لنظيره»). An unnamed source
+    keeps one prepositional complement («مسؤول في الخارجية الأميركية»).
+    """
+    lex = _lex()
+    phrase: list[tuple[str, int, int]] = []
+    previous_end = None
+    anonymous = False
+    links_used = 0
+    only_titles = True
+    for word, start, end in ctx.words[index:index + 16]:
+        if start >= limit:
+            break
+        if previous_end is not None and ctx.gap_breaks(previous_end, start):
+            break
+        key = fold_key(word)
+        head_kind = _kind_of_head(key)
+        if not phrase:
+            if key in _SKIP_AFTER_CUE:
+                previous_end = end
+                continue
+            if head_kind is None and not _is_title(key):
+                if key in lex["stops"] or cue_lookup(word) is not None:
+                    break
+                if _is_addressee_word(key) and not ctx.name_starts_at(start):
+                    break
+            anonymous = head_kind == "anonymous"
+        else:
+            if cue_lookup(word) is not None or _in(key, lex["documents"]):
+                break  # «قادة الاتحاد الأوروبي بيانا»: the statement is not part of its issuer's name
+            if _source_phrase(phrase) and is_definite(phrase[-1][0]) and not is_definite(word) and not _is_addressee_word(key) and key not in _ANONYMOUS_LINKS:
+                break  # «تقرير للمراقب العام للحسابات مخاوف»: after a definite noun, a bare noun is not its genitive
+            if anonymous and key in _ANONYMOUS_LINKS:
+                links_used += 1
+                if links_used > 1:
+                    break
+            elif key in lex["stops"]:
+                break
+            elif _is_addressee_word(key) and not only_titles and (anonymous or not ctx.name_starts_at(start)):
+                break  # «اوستن لنظيره العباسي»: a name after ل is the hearer
+        if head_kind == "anonymous" or not (_is_title(key) or key in lex["role_words"] or head_kind or is_definite(word)):
+            only_titles = False  # a name (or an unnamed source) has started: a ل-word now is the hearer
+        phrase.append((word, start, end))
+        previous_end = end
+        if len(phrase) >= (_MAX_ANONYMOUS_WORDS if anonymous else _MAX_SUBJECT_WORDS):
+            break
+    phrase = _cut_at_anonymity_marker(phrase)
+    while phrase and (fold_key(phrase[-1][0]) in _ANONYMOUS_LINKS or fold_key(phrase[-1][0]) in lex["stops"]):
+        phrase = phrase[:-1]  # «المسؤول السعودي في» -> «المسؤول السعودي»
+    return phrase
+
+
+def _source_phrase(phrase) -> bool:
+    """The phrase names a body, a document or an unnamed source, not a titled person."""
+    first = fold_key(phrase[0][0])
+    return _kind_of_head(first) is not None and not _is_title(first)
+
+
+def _cut_at_anonymity_marker(phrase):
+    """«مسؤول، طالبا عدم ذكر اسمه» keeps only «مسؤول»."""
+    for i, (word, _s, _e) in enumerate(phrase):
+        if fold_key(word) in {fold_key("طالبا"), fold_key("طالبة"), fold_key("طلب"), fold_key("مفضلا"), fold_key("رفض"), fold_key("شريطة")}:
+            return phrase[:i]
+    return phrase
+
+
+def _addressee_after(ctx: ArticleContext, phrase_end_index: int, limit: int) -> tuple[int, int] | None:
+    """A hearer right after the speaker phrase: «لنظيره العباسي», «للصحفيين»."""
+    if phrase_end_index >= len(ctx.words):
+        return None
+    word, start, end = ctx.words[phrase_end_index]
+    if start >= limit or not _is_addressee_word(fold_key(word)) or fold_key(word) in {fold_key("إلى"), fold_key("الى")}:
+        return None
+    span_end = end
+    for next_word, next_start, next_end in ctx.words[phrase_end_index + 1:phrase_end_index + 4]:
+        if next_start >= limit or ctx.gap_breaks(span_end, next_start):
+            break
+        key = fold_key(next_word)
+        if key in _lex()["stops"] or cue_lookup(next_word) is not None:
+            break
+        span_end = next_end
+    return start, span_end
+
+
+class Resolver:
+    """Turns speaker phrases into canonical Speakers, remembering what the article said before."""
+
+    def __init__(self, ctx: ArticleContext):
+        self.ctx = ctx
+        self.text = ctx.text
+        self.known_names: list[tuple[int, int]] = []  # in the order found
+        # Folded words of every known full name, indexed by first and by last word.
+        self._names_by_edge: dict[str, list[tuple[tuple[int, int], list[str]]]] = {}
+        for span in ctx.persons:
+            self.add_name(span)
+        self.history: list[Speaker] = []
+
+    def add_name(self, span: tuple[int, int]) -> None:
+        """Remember a person name found in the article, for canonical lookups."""
+        keys = [_bare(fold_key(w)) for w, _s, _e in words(self.text, *span)]
+        if not keys or len(keys) > 5:
+            return
+        self.known_names.append(span)
+        for edge in {keys[0], keys[-1]}:
+            self._names_by_edge.setdefault(edge, []).append((span, keys))
+
+    # -- canonical names ---------------------------------------------------------------
+    def canonical(self, span: tuple[int, int]) -> str:
+        """The fullest person name in the article that contains this mention's words."""
+        mention = [_bare(fold_key(w)) for w, _s, _e in words(self.text, *span)]
+        best = self.text[span[0]:span[1]]
+        best_len = len(mention)
+        if not mention:
+            return _strip_clitic_from_name(best)
+        candidates = self._names_by_edge.get(mention[0], []) + self._names_by_edge.get(mention[-1], [])
+        for (start, end), keys in sorted(candidates, key=lambda item: item[0]):
+            if len(keys) <= best_len:
+                continue
+            # «ترامب» is «دونالد ترامب» (ends with it) and «صدقة» is «صدقة فاضل» (starts with
+            # it), but not «دونالد ترامب جي أر», a different person who only contains it.
+            if keys[-len(mention):] == mention or keys[:len(mention)] == mention:
+                best, best_len = self.text[start:end], len(keys)
+        return _strip_clitic_from_name(best)
+
+    # -- phrase to speaker ----------------------------------------------------------------
+    def from_phrase(self, phrase: list[tuple[str, int, int]], cue: Cue) -> Speaker | None:
+        """The source a speaker phrase names, or None when it names none."""
+        if not phrase:
+            return None
+        lex = _lex()
+        first_key = fold_key(phrase[0][0])
+        start, end = phrase[0][1], phrase[-1][2]
+        gender = GENDERS.get(cue.gender, "unknown")
+        if first_key in lex["honorifics"]:
+            return self._last_of_kind("person")
+        introduced = _name_after_introducer(self.ctx, phrase)
+        if introduced is not None:
+            self.add_name(introduced)
+            return Speaker(self.canonical(introduced), "person", introduced, None, gender)
+        if _in(first_key, lex["relations"]) and len(phrase) > 2 and _is_title(fold_key(phrase[1][0])):
+            # «ابن الرئيس "دونالد ترامب جي أر"»: the name after the title is the relative himself.
+            name = name_after_title(self.text, phrase[1:])
+            if name is not None:
+                self.add_name(name)
+                return Speaker(self.canonical(name), "person", name, (start, phrase[1][2]), gender)
+        if _in(first_key, lex["relations"]):
+            # «خطيبة خاشقجي»: the relative speaks; find who the article says she is.
+            appositive = self._appositive_person(phrase, exclude=self.ctx.person_at(start, end))
+            if _in(first_key, lex["relations_f"]):
+                gender = "female"
+            if appositive is not None:
+                return Speaker(self.canonical(appositive), "person", appositive, (start, end), gender)
+            return Speaker(self.text[start:end], "person", (start, end), (start, end), gender)
+        person = self.ctx.person_at(start, end)
+        head_kind = _kind_of_head(first_key)
+        indefinite_head = head_kind == "anonymous" and not is_definite(phrase[0][0])
+        if head_kind is not None and person is not None and person[0] > phrase[0][1] and (indefinite_head or not _is_title(first_key)):
+            person = None  # «مسؤول كبير في شركة ...»: a name inside an unnamed source's phrase is not the source
+        if indefinite_head and person is not None and person[0] == phrase[0][1]:
+            person = None  # the recogniser took the head itself for a name
+        if person is not None:
+            person = (max(person[0], start), min(person[1], end))
+            role = _role_around(self.text, phrase, person)
+            if role and _first_title_key(self.text, role) in lex["titles_f"]:
+                gender = "female"
+            self.add_name(person)
+            return Speaker(self.canonical(person), "person", person, role, gender)
+        if head_kind is not None:
+            return self._from_head(head_kind, phrase, gender)
+        if _is_title(first_key):
+            if first_key in lex["titles_f"]:
+                gender = "female"
+            name = name_after_title(self.text, phrase)
+            if name is not None:
+                self.add_name(name)
+                role_end = max((w[2] for w in phrase if w[2] <= name[0]), default=start)
+                return Speaker(self.canonical(name), "person", name, (start, role_end), gender)
+            appositive = self._appositive_person(phrase)
+            if appositive is not None:
+                return Speaker(self.canonical(appositive), "person", appositive, (start, end), gender)
+            return self._from_title(phrase, gender)
+        # An unknown short phrase right after a cue is most often a name the recogniser missed
+        # («وقال الراجحي:»); longer ones are narration, not a source.
+        known = _known_name_tokens()
+        if len(phrase) <= 2 or all(_bare(fold_key(w[0])) in known for w in phrase[:3]):
+            name_words = phrase[:3]
+            span = (name_words[0][1], name_words[-1][2])
+            if is_definite(phrase[0][0]) and not fold_key(phrase[-1][0]).endswith("ي") and self.canonical(span) == self.text[span[0]:span[1]]:
+                return None  # «طلب الحصول»: a definite common noun; family names are mostly nisbas in ـي
+            self.add_name(span)
+            return Speaker(self.canonical(span), "person", span, None, gender)
+        return None
+
+    def _appositive_person(self, phrase, exclude: tuple[int, int] | None = None) -> tuple[int, int] | None:
+        """A role phrase that stands next to a name in the article («خديجة جنكيز، خطيبة خاشقجي»)."""
+        role_start, role_end = phrase[0][1], phrase[-1][2]
+        role = self.text[role_start:role_end]
+        if not role.strip():
+            return None
+        if self.text[role_end:role_end + 3].strip().startswith(("،", ",")):
+            following = self.ctx.person_at(role_end, role_end + 4)
+            if following is not None and following != exclude and following[0] >= role_end:
+                return following  # «رئيس البعثة، بيورن روتر،»
+        found = self.text.find(role)
+        while found >= 0:
+            if found != role_start:
+                for span in (self.ctx.person_at(max(0, found - 4), found), self.ctx.person_at(found + len(role), found + len(role) + 4)):
+                    if span is not None and span != exclude and not (role_start <= span[0] < role_end) and (span[1] <= found or span[0] >= found + len(role)):
+                        return span
+            found = self.text.find(role, found + 1)
+        return None
+
+    def _from_head(self, kind: str, phrase, gender: str) -> Speaker:
+        start, end = phrase[0][1], phrase[-1][2]
+        first_key = fold_key(phrase[0][0])
+        definite = is_definite(phrase[0][0])
+        if kind == "anonymous" and definite:
+            # «وأضاف المصدر»: the unnamed source already quoted.
+            earlier = self._last_matching("anonymous", _bare(first_key))
+            if earlier is not None:
+                return earlier
+        if kind == "document":
+            return self._document_issuer(phrase)
+        if kind == "organization" and definite and len(phrase) == 1:
+            earlier = self._last_matching("organization", _bare(first_key))
+            if earlier is not None:
+                return earlier
+        name = _strip_clitic_from_name(self.text[start:end])
+        if kind == "anonymous":
+            name = _nominative(name)
+        return Speaker(name, kind, (start, end), None, gender if kind == "anonymous" else "unknown")
+
+    def _from_title(self, phrase, gender: str) -> Speaker:
+        """«وقال الرئيس الفلسطيني» names a person by role: find who holds it in the article."""
+        start, end = phrase[0][1], phrase[-1][2]
+        role_key = fold_phrase(self.text[start:end])
+        for name_start, name_end in self.known_names:
+            before = fold_phrase(self.text[max(0, name_start - len(self.text[start:end]) - 3):name_start])
+            if role_key and before.endswith(role_key):
+                return Speaker(self.canonical((name_start, name_end)), "person", (start, end), (start, end), gender)
+        earlier = self._last_of_kind("person")
+        if earlier is not None and earlier.role is not None and fold_phrase(self.text[earlier.role[0]:earlier.role[1]]).startswith(role_key.split(" ")[0]):
+            return Speaker(earlier.name, "person", (start, end), (start, end), gender)
+        return Speaker(self.text[start:end], "person", (start, end), (start, end), gender)
+
+    def _document_issuer(self, phrase) -> Speaker:
+        """«تقرير للمفتش العام للبنتاغون» -> المفتش العام للبنتاغون; «البيان» -> its issuer."""
+        for i, (word, start, _end) in enumerate(phrase[1:], start=1):
+            key = fold_key(word)
+            if key.startswith("ل") and len(key) > 3 and key not in _NEGATIONS:
+                offset = 2 if key.startswith("لل") else 1
+                issuer_start = start + offset
+                if key.startswith("لل"):
+                    issuer_start = start + 1  # «للمفتش» -> «المفتش»: ل + ال contracted
+                    return Speaker(self._issuer_text(issuer_start, phrase[-1][2], prefix="ا"), "document", (start, phrase[-1][2]))
+                return Speaker(self.text[issuer_start:phrase[-1][2]], "document", (issuer_start, phrase[-1][2]))
+        earlier = self._last_of_kind("organization") or self._last_of_kind("document")
+        if earlier is not None:
+            return Speaker(earlier.name, "document", earlier.mention, earlier.role)
+        start, end = phrase[0][1], phrase[-1][2]
+        return Speaker(None, "document", (start, end))
+
+    def _issuer_text(self, start: int, end: int, prefix: str) -> str:
+        return prefix + self.text[start:end]
+
+    def _last_of_kind(self, kind: str, phrase_span=None) -> Speaker | None:
+        for speaker in reversed(self.history):
+            if speaker.kind == kind and speaker.name:
+                return speaker
+        return None
+
+    def _last_matching(self, kind: str, head: str) -> Speaker | None:
+        for speaker in reversed(self.history):
+            if speaker.kind == kind and speaker.name and head in fold_phrase(speaker.name).replace("ال", ""):
+                return speaker
+        return None
+
+    def remember(self, speaker: Speaker | None) -> None:
+        if speaker is not None and speaker.name:
+            self.history.append(speaker)
+
+    def previous(self) -> Speaker | None:
+        return self.history[-1] if self.history else None
+
+
+def _largest_piece(text: str, span_words: list[tuple[str, int, int]]) -> list[tuple[str, int, int]]:
+    """A span cut where punctuation or a quote mark stands between two words; the longest piece
+    (the first on a tie) is the name: «بريطانيا "ألكساندر ياكوفينكو» -> «ألكساندر ياكوفينكو»."""
+    pieces: list[list[tuple[str, int, int]]] = []
+    for word in span_words:
+        if pieces and not _MARKS_IN_NAME.search(text, pieces[-1][-1][2], word[1]):
+            pieces[-1].append(word)
+        else:
+            pieces.append([word])
+    return max(pieces, key=len) if pieces else []
+
+
+def _drop_title_chain(span_words: list[tuple[str, int, int]]) -> list[tuple[str, int, int]]:
+    """«وزير الداخلية اليمني اللواء عبده الحذيفي» -> «عبده الحذيفي»: a title, its definite
+    genitives and adjectives, and further titles go; the name is what follows. A title
+    followed only by definite words («الرئيس العباسي») keeps its last word as the name."""
+    if not span_words or not _is_title(fold_key(span_words[0][0])):
+        return span_words
+    i = 0
+    while i < len(span_words):
+        key = fold_key(span_words[i][0])
+        if _is_title(key) or key in _lex()["role_words"] or (is_definite(span_words[i][0]) and i > 0):
+            i += 1
+            continue
+        break
+    rest = span_words[i:]
+    return rest if rest else span_words[-1:]
+
+
+def _name_after_introducer(ctx: ArticleContext, phrase) -> tuple[int, int] | None:
+    """«ساكن آخر في موسكو يدعى سيرجي» -> «سيرجي»."""
+    introducers = folded_set("speakers", "name_introducers")
+    for i, (word, _s, end) in enumerate(phrase):
+        if fold_key(word) in introducers:
+            following = ctx.words[ctx.word_index[phrase[i][1]] + 1:ctx.word_index[phrase[i][1]] + 3]
+            if not following:
+                return None
+            span = ctx.person_at(following[0][1], following[0][2])
+            return span if span is not None else (following[0][1], following[0][2])
+    return None
+
+
+def _nominative(phrase: str) -> str:
+    """«مصدرا امنيا» (object of the verb) -> «مصدر امني»: an unnamed source is named in the nominative."""
+    out = []
+    accusative = False
+    for index, word in enumerate(phrase.split(" ")):
+        bare = ARABIC_TANWEEN.sub("", word)
+        ends_in_alef = len(bare) > 3 and bare.endswith("ا") and not bare.startswith("ال") and not bare.endswith("اا")
+        # The head shows the case; its adjectives agree («امنيا»), a name further on does not.
+        if ends_in_alef and (index == 0 and not bare.endswith("يا") or index > 0 and accusative):
+            bare = bare[:-1]
+            accusative = True
+        else:
+            accusative = accusative and index == 0
+        out.append(bare)
+    return " ".join(out)
+
+
+def _contains(haystack: list[str], needle: list[str]) -> bool:
+    n = len(needle)
+    return n > 0 and any(haystack[i:i + n] == needle for i in range(len(haystack) - n + 1))
+
+
+def _strip_clitic_from_name(name: str) -> str:
+    """A name without the marks some outlets put around it: «متحدث باسم "وايمو"» -> «متحدث باسم وايمو»."""
+    return " ".join(re.sub("[«»“”\"„″‘’]", " ", name).split()).strip("،,:")
+
+
+def _first_title_key(text: str, span: tuple[int, int]) -> str:
+    found = words(text, *span)
+    return fold_key(found[0][0]) if found else ""
+
+
+def _role_around(text: str, phrase, person: tuple[int, int]) -> tuple[int, int] | None:
+    """The title phrase before the name in the speaker phrase («وزير الدفاع الأميركي»)."""
+    before = [w for w in phrase if w[2] <= person[0]]
+    if before and _is_title(fold_key(before[0][0])):
+        return before[0][1], before[-1][2]
+    after = [w for w in phrase if w[1] >= person[1]]
+    if after and _is_title(fold_key(after[0][0])):
+        return after[0][1], after[-1][2]
+    return None
+
+
+def _subject_before(ctx: ArticleContext, cue_start: int, window_start: int, cue: Cue) -> list[tuple[str, int, int]]:
+    """Subject first: «X، قالت» / «مصدرا امنيا اعلن»: the nearest source phrase before the cue.
+
+    The nearest person wins; a kinship noun right before it («خطيبة خاشقجي، قالت») makes the
+    relative the subject. Otherwise the nearest source head starts the phrase, and a dual or
+    plural cue reaches back over «و» to a first head («مصدر عسكري ومصدر امني اشارا»).
+    """
+    candidates = ctx.words_between(window_start, cue_start)
+    if not candidates:
+        return []
+    # The subject opens the clause; names further on sit in its appositive role
+    # («ريتشارد ليبتون، مدير مركز ... في مدينة نيويورك، فيقول»).
+    person = next((span for span in ctx.persons if window_start <= span[0] and span[1] <= cue_start), None)
+    if person is not None:
+        phrase = [w for w in candidates if person[0] <= w[1] and w[2] <= person[1]]
+        before = [w for w in candidates if w[2] <= person[0]]
+        if before and _in(fold_key(before[-1][0]), _lex()["relations"]):
+            return [before[-1]] + phrase
+        # Keep the title phrase before the name so it becomes speaker_role
+        # («نائبة مساعد وزير الدفاع الأميركي لشؤون الشرق الأوسط، دانا سترول، قالت»).
+        role = []
+        for word in reversed(before):
+            key = fold_key(word[0])
+            if _is_title(key) or key in _lex()["role_words"] or is_definite(word[0]) or _is_addressee_word(key) or (role and not _is_title(fold_key(role[0][0]))):
+                role.insert(0, word)
+            else:
+                break
+            if len(role) >= 10:
+                break
+        while role and not _is_title(fold_key(role[0][0])):
+            role = role[1:]
+        return role + phrase
+    heads = [i for i, (word, _s, _e) in enumerate(candidates)
+             if _kind_of_head(fold_key(word)) in ("anonymous", "organization", "group") or _is_title(fold_key(word))]
+    if not heads:
+        return []
+    first = heads[-1]
+    if cue.gender in ("dual", "pl"):
+        for earlier in reversed(heads[:-1]):
+            if first - earlier <= 4 and fold_key(candidates[first][0]).startswith("و"):
+                first = earlier
+                break
+    kind = _kind_of_head(fold_key(candidates[first][0]))
+    phrase = []
+    previous_end = None
+    for w in candidates[first:]:
+        if previous_end is not None and ctx.gap_breaks(previous_end, w[1]) and kind != "anonymous":
+            break
+        key = fold_key(w[0])
+        if (key in _lex()["stops"] and key not in _ANONYMOUS_LINKS) or (phrase and (_in(key, _lex()["documents"]) or cue_lookup(w[0]))):
+            break
+        phrase.append(w)
+        previous_end = w[2]
+    return phrase[:_MAX_ANONYMOUS_WORDS]
+
+
+def find_events(ctx: ArticleContext, resolver: Resolver) -> list[Event]:
+    """Speech events in text order, each with its subject resolved where the text names one."""
+    events: list[Event] = []
+    for index, (word, start, end) in enumerate(ctx.words):
+        cue = cue_lookup(word)
+        if cue is None:
+            continue
+        sentence = ctx.sentence_of(start)
+        sentence_end = ctx.sentences[sentence][1] if ctx.sentences else len(ctx.text)
+        limit = _next_quote_open(ctx, end, sentence_end)
+        event = Event(cue, start, end, sentence)
+        if cue.weak and not _weak_cue_confirmed(ctx, index, limit):
+            continue
+        if (index + 1 < len(ctx.words) and fold_key(ctx.words[index + 1][0]) == "عدم") or (index > 0 and fold_key(ctx.words[index - 1][0]) == "عدم"):
+            continue  # «طلب عدم نشر اسمه», «طالبا عدم كشف هويته» ask for anonymity; they are not speech
+        if cue.kind == "according":
+            phrase = _phrase_after(ctx, index + 1, limit)
+            phrase = _drop_leading_l(phrase, ctx.text)
+            event.speaker = resolver.from_phrase(phrase, cue)
+            event.rule, event.confidence = "according_to/1", 0.8
+        elif cue.kind == "nominal":
+            phrase = _source_after_an(ctx, index, sentence)
+            event.speaker = resolver.from_phrase(phrase, cue) if phrase else None
+            event.rule, event.confidence = "nominal_cue/1", 0.75
+        elif cue.kind == "participle":
+            # «قال X “...”، مضيفا “...”»: the participle shares its sentence's main subject.
+            event.speaker = _same_sentence_speaker(events, sentence)
+            event.rule, event.confidence = "participle_carryover/1", 0.8
+        else:
+            after_index = index + 1
+            if cue.document_only:
+                after_index = _skip_fi(ctx, after_index)
+            phrase = _phrase_after(ctx, after_index, limit)
+            if phrase:
+                event.speaker = resolver.from_phrase(phrase, cue)
+                event.addressee = _addressee_after(ctx, ctx.word_index[phrase[-1][1]] + 1, limit)
+                event.rule, event.confidence = "verb_first/1", 0.9
+            if event.speaker is None and not cue.document_only and not _has_conjunction(word, "و") and not _after_subordinator(ctx, index):
+                window_start = max(ctx.sentences[sentence][0] if ctx.sentences else 0, _previous_boundary(ctx, events, start))
+                phrase = _subject_before(ctx, start, window_start, cue)
+                if phrase:
+                    event.speaker = resolver.from_phrase(phrase, cue)
+                    event.rule, event.confidence = "subject_first/1", 0.8
+            if event.speaker is None and not event.rule:
+                event.rule, event.confidence = ("continuation/1" if cue.continuation else "carryover/1"), 0.75
+            if event.speaker is None and phrase:
+                event.rule, event.confidence = "carryover/1", 0.6
+        if event.speaker is None:
+            event.speaker = _sentence_subject(ctx, resolver, sentence, start, cue)
+            if event.speaker is not None and cue.kind != "participle":
+                event.rule, event.confidence = "sentence_subject/1", 0.7
+        if event.speaker is None:
+            event.speaker = _carry(events, resolver, sentence, cue)
+        resolver.remember(event.speaker)
+        events.append(event)
+    return events
+
+
+_SUBORDINATORS = frozenset(fold_key(w) for w in ("حيث", "إذ", "اذ", "عندما", "حين", "حينما", "بعدما", "كما", "لما", "الذي", "التي", "الذين"))
+
+
+def _after_subordinator(ctx: ArticleContext, index: int) -> bool:
+    """«حيث قال», «الذي قالت»: the subject is the main clause's, not the nearest noun."""
+    return index > 0 and fold_key(ctx.words[index - 1][0]) in _SUBORDINATORS
+
+
+def _same_sentence_speaker(events: list[Event], sentence: int) -> Speaker | None:
+    for event in reversed(events):
+        if event.sentence != sentence:
+            return None
+        if event.speaker is not None:
+            return event.speaker
+    return None
+
+
+def _carry(events: list[Event], resolver: Resolver, sentence: int, cue: Cue) -> Speaker | None:
+    """The source of the previous statement: first in the same sentence, else the last one named
+    whose gender agrees with the cue (Arabic verbs mark it: «وأضافت» cannot carry a man's words)."""
+    for event in reversed(events):
+        if event.sentence == sentence and event.speaker is not None:
+            return event.speaker
+    wanted = GENDERS.get(cue.gender)
+    for speaker in reversed(resolver.history[-6:]):
+        if wanted is None or speaker.gender in (wanted, "unknown") or speaker.kind != "person":
+            if wanted == "female" and speaker.gender != "female" and speaker.kind == "person":
+                continue
+            return speaker
+    return resolver.previous()
+
+
+_SENTENCE_OPENERS = frozenset(fold_key(w) for w in ("من", "جانب", "آخر", "جهة", "أخرى", "ناحية", "جانبه", "جانبها", "جهته", "جهتها", "بدوره", "بدورها", "وبدوره", "ومن", "أما", "اما", "وأما", "لكن", "ولكن", "بينما", "فيما"))
+
+
+def _sentence_subject(ctx: ArticleContext, resolver: Resolver, sentence: int, cue_start: int, cue: Cue) -> Speaker | None:
+    """«من جانبه، أبدى X تفاؤلا ...، وقال: “...”»: a subjectless cue takes the person
+    who opens its sentence, when one does within the first few words."""
+    if not ctx.sentences:
+        return None
+    sentence_start = ctx.sentences[sentence][0]
+    colon = ctx.text.rfind(":", sentence_start, cue_start)
+    sentence_start = max(sentence_start, colon + 1)  # a dateline «X - سبق - عسير:» is not the subject
+    opening = ctx.words_between(sentence_start, cue_start)[:8]
+    skipped = [w for w in opening if fold_key(w[0]) not in _SENTENCE_OPENERS]
+    if not skipped:
+        return None
+    first = skipped[0]
+    if opening.index(first) > 3:
+        return None
+    for candidate in skipped[:4]:
+        span = ctx.person_at(candidate[1], candidate[2])
+        if span is not None and span[0] >= sentence_start:
+            return Speaker(resolver.canonical(span), "person", span, None, GENDERS.get(cue.gender, "unknown"))
+    for candidate in skipped[:3]:
+        # «أثار تقرير للمفتش العام ...، مشيرا إلى أن “...”»: a report or body opening the sentence.
+        if _kind_of_head(fold_key(candidate[0])) in ("document", "organization"):
+            phrase = _phrase_after(ctx, ctx.word_index[candidate[1]], cue_start)
+            return resolver.from_phrase(phrase, cue) if phrase else None
+    return None
+
+
+def _has_conjunction(word: str, conjunctions: str = "وف") -> bool:
+    """«وقال» opens a new clause (verb first); «فيقول» after «أما X» still has X as subject."""
+    key = fold_key(word)
+    return len(key) > 3 and key[0] in conjunctions and cue_lookup(key[1:]) is not None
+
+
+_CLAUSE_STARTS = frozenset(fold_key(w) for w in ("لكن", "ولكن", "بينما", "فيما", "حين", "وحين", "أما", "وأما", "الا", "إلا"))
+
+
+def _previous_boundary(ctx: ArticleContext, events: list[Event], pos: int) -> int:
+    """Subject search never reaches back over a quote, an earlier cue and its subject, or the
+    conjunction that opens the cue's clause («وحذر هالك ... لكن وزير الرياضة فيتالي موتكو حذر»)."""
+    boundary = ctx.last_quote_end_before(pos)
+    if events and events[-1].end <= pos:
+        boundary = max(boundary, events[-1].end)
+        mention = events[-1].speaker.mention if events[-1].speaker is not None else None
+        if mention is not None and events[-1].end <= mention[1] <= pos:
+            boundary = max(boundary, mention[1])
+    first = bisect_left(ctx.word_starts, boundary)
+    last = bisect_left(ctx.word_starts, pos)
+    for word, _start, end in ctx.words[first:last]:
+        if fold_key(word) in _CLAUSE_STARTS:
+            boundary = end
+    return boundary
+
+
+def _next_quote_open(ctx: ArticleContext, pos: int, default: int) -> int:
+    following = ctx.quote_open_after(pos)
+    return default if following is None else min(following, default)
+
+
+def _weak_cue_confirmed(ctx: ArticleContext, index: int, limit: int) -> bool:
+    """A weak cue (also a noun or particle: «بين», «ذكر», «طلب») counts only when a quote or a
+    colon follows within a few words, or a source phrase starts right after it («وبين مصدر»)."""
+    end = ctx.words[index][2]
+    following = ctx.words[index + 1:index + 13]
+    if following:
+        key = fold_key(following[0][0])
+        if _kind_of_head(key) == "anonymous" or _is_title(key) or ctx.person_at(following[0][1], following[0][2]):
+            return True
+    reach = following[-1][2] if following else end
+    if ctx.text.find(":", end, min(reach, limit) + 1) >= 0:
+        return True
+    following = ctx.quote_open_after(end)
+    return following is not None and following <= reach + 2
+
+
+def _skip_fi(ctx: ArticleContext, index: int) -> int:
+    """«وجاء في بيان لها»: the subject of جاء comes after في."""
+    if index < len(ctx.words) and fold_key(ctx.words[index][0]) == "في":
+        return index + 1
+    return index
+
+
+def _drop_leading_l(phrase, text: str):
+    """«وفقا لمصادر الجزيرة» -> «مصادر الجزيرة»; keeps offsets inside the text."""
+    if not phrase:
+        return phrase
+    word, start, end = phrase[0]
+    key = fold_key(word)
+    if key in {"ل", "لـ"}:
+        return phrase[1:]
+    if key.startswith("ل") and len(key) > 2:
+        cut = 1 + (1 if word[1:2] == "ـ" else 0)
+        return [(word[cut:], start + cut, end)] + phrase[1:]
+    return phrase
+
+
+def _source_after_an(ctx: ArticleContext, index: int, sentence: int) -> list[tuple[str, int, int]]:
+    """«ونقلت الصحيفة عن X ... قوله»: the source follows عن earlier in the sentence."""
+    sentence_start = ctx.sentences[sentence][0] if ctx.sentences else 0
+    for i in range(index - 1, -1, -1):
+        word, start, _end = ctx.words[i]
+        if start < sentence_start:
+            break
+        if fold_key(word) == "عن":
+            return _phrase_after(ctx, i + 1, ctx.words[index][1])
+    return []
+
+
+def _quote_event(events: list[Event], ctx: ArticleContext, quote: dict, extent: tuple[int, int]) -> tuple[Event | None, str]:
+    """The event that introduces a quote and the attribution pattern."""
+    sentence = ctx.sentence_of(extent[0])
+    starts = [e.start for e in events] if not hasattr(ctx, "event_starts") else ctx.event_starts
+    index = bisect_left(starts, extent[0])
+    if index and events[index - 1].sentence == sentence and events[index - 1].end <= extent[0]:
+        return events[index - 1], "before"
+    sentence_end = ctx.sentences[sentence][1] if ctx.sentences else len(ctx.text)
+    following = bisect_left(starts, extent[1])
+    if following < len(events) and events[following].start < max(sentence_end, extent[1] + 60):
+        if len(ctx.words_between(extent[1], events[following].start)) <= 6:
+            return events[following], "after"
+    return None, "none"
+
+
+def attribute(article: dict, segments: dict, detected: dict, person_spans: list[tuple[int, int]] | None = None) -> dict:
+    """{article_id, quotes: [rows]} following the row contract."""
+    text = article["text"]
+    quotes = detected["quotes"]
+    if person_spans is None:
+        person_spans = _person_spans(text)
+    name_marks = frozenset(
+        pos for rejected in detected.get("rejected", ()) for pos in (rejected.get("open_pos"), rejected.get("close_pos")) if pos is not None
+    )
+    ctx = ArticleContext(text, segments, quotes, person_spans, name_marks)
+    resolver = Resolver(ctx)
+    events = find_events(ctx, resolver)
+    ctx.event_starts = [e.start for e in events]
+    rows = []
+    previous_speaker: Speaker | None = None
+    for quote, extent in zip(quotes, ctx.quote_extents):
+        event, pattern = _quote_event(events, ctx, quote, extent)
+        row = _base_row(article["article_id"], text, quote)
+        if event is not None and event.speaker is not None:
+            speaker, rule, confidence = event.speaker, event.rule, event.confidence
+            if pattern == "after":
+                rule = "after_quote/1" if rule in ("verb_first/1", "subject_first/1") else rule
+            _fill_cue(row, text, event)
+        elif event is not None:
+            speaker, rule, confidence = previous_speaker, event.rule, 0.4
+            _fill_cue(row, text, event)
+        else:
+            speaker = _nearest_previous(events, extent[0]) or previous_speaker
+            rule, confidence = "nearest_previous/1", 0.3
+        if speaker is None or not speaker.name:
+            row.update(speaker=None, speaker_type="unknown", attribution_rule="unknown/1", confidence=0.1)
+        else:
+            _fill_speaker(row, text, speaker)
+            row.update(attribution_rule=rule, confidence=confidence)
+            previous_speaker = speaker
+        rows.append(row)
+    return {"article_id": article["article_id"], "quotes": rows}
+
+
+def _nearest_previous(events: list[Event], pos: int) -> Speaker | None:
+    for event in reversed(events):
+        if event.end <= pos and event.speaker is not None:
+            return event.speaker
+    return None
+
+
+def _person_spans(text: str) -> list[tuple[int, int]]:
+    """The recogniser's person spans, with title-anchored names added («وزير الرياضة فيتالي موتكو»)."""
+    from builder.names import person_spans
+
+    recognised = [span for span in person_spans(text) if not _adjective_after_title(text, span) and not _not_a_name(text, span)]
+    return merge_spans(recognised, title_anchored_spans(text))
+
+
+def _not_a_name(text: str, span: tuple[int, int]) -> bool:
+    """Recogniser spans that cannot be names: «للصحفيين» (ل + ال), a lone stop word or cue."""
+    span_words = words(text, *span)
+    if not span_words:
+        return True
+    first = fold_key(span_words[0][0])
+    if span_words[0][0].startswith("لل"):
+        return True
+    return len(span_words) == 1 and (first in _lex()["stops"] or cue_lookup(span_words[0][0]) is not None or len(first) <= 2)
+
+
+def _adjective_after_title(text: str, span: tuple[int, int]) -> bool:
+    """«الرئيس الفلسطيني»: one definite word right after a title is its adjective, not a name."""
+    span_words = words(text, *span)
+    if len(span_words) != 1 or not is_definite(span_words[0][0]):
+        return False
+    before = words(text, max(0, span[0] - 30), span[0])
+    return bool(before) and is_title(fold_key(before[-1][0]))
+
+
+def mark_style(quote: dict) -> str:
+    """Family of the marks, with a note when one side was missing."""
+    style = quote["mark_style"]
+    if quote["open_pos"] is None:
+        return f"{style}_unopened"
+    if quote["close_pos"] is None:
+        return f"{style}_unclosed"
+    return style
+
+
+def _base_row(article_id: str, text: str, quote: dict) -> dict:
+    row = dict.fromkeys(ROW_FIELDS)
+    row.update(
+        article_id=article_id,
+        quote_id=f"{article_id}:{quote['start']}",
+        quote=text[quote["start"]:quote["end"]],
+        quote_start=quote["start"], quote_end=quote["end"], mark_style=mark_style(quote),
+        speaker_type="unknown", speaker_gender="unknown",
+        paragraph_index=quote["paragraph_index"], sentence_index=quote["sentence_index"],
+    )
+    return row
+
+
+def _fill_cue(row: dict, text: str, event: Event) -> None:
+    row.update(cue=text[event.start:event.end], cue_start=event.start, cue_end=event.end)
+    if event.addressee is not None:
+        a, b = event.addressee
+        row.update(addressee=text[a:b], addressee_start=a, addressee_end=b)
+
+
+def _fill_speaker(row: dict, text: str, speaker: Speaker) -> None:
+    row.update(speaker=speaker.name, speaker_type=speaker.kind, speaker_gender=speaker.gender)
+    if speaker.mention is not None:
+        a, b = speaker.mention
+        row.update(speaker_mention=text[a:b], speaker_start=a, speaker_end=b)
+    if speaker.role is not None:
+        a, b = speaker.role
+        row.update(speaker_role=text[a:b])

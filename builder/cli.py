@@ -1,0 +1,227 @@
+"""`python -m builder`: build, one stage at a time, extract, eval, export-gold, push.
+
+Exit codes: 0 done (also when some or all articles were rejected), 2 a usage or configuration
+error (the message says what to fix), 1 a bug (with its traceback). Heavy libraries (datasets)
+are imported by the commands that need them, so `extract` starts fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import sys
+import tempfile
+from pathlib import Path
+
+from builder import __version__
+from builder.errors import BuildError
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_EVAL_RAW = REPO_ROOT.parent / "shared" / "corpus" / "dev" / "articles"
+DEFAULT_EVAL_GOLD = REPO_ROOT.parent / "shared" / "corpus" / "dev" / "gold"
+PER_ARTICLE_STAGES = ("segment", "detect", "attribute")
+HUB_REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
+
+
+def positive_int(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number of processes, 1 or more (got {value!r})")
+    return number
+
+
+def confidence(value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        number = -1.0
+    if not 0.0 <= number <= 1.0:
+        raise argparse.ArgumentTypeError(f"must be a number from 0 to 1 (got {value!r})")
+    return number
+
+
+def make_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m builder", description=(
+        "Build a quote-attribution dataset (quote, speaker, cue, addressee, offsets) from Arabic news articles."))
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(name: str, help: str, *, raw: bool = False, out: bool = True, workers: bool = False,
+                min_confidence: bool = False) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help, description=help)
+        if raw:
+            sub.add_argument("--raw", type=Path, default=Path("raw"), help="folder of *.txt / *.jsonl articles (default: raw)")
+        if out:
+            sub.add_argument("--out", type=Path, default=Path("out"), help="output folder (default: out)")
+        if workers:
+            sub.add_argument("--workers", type=positive_int, default=None,
+                             help="processes for the per-article stages (default: all cores; 1 runs in-process)")
+        if min_confidence:
+            sub.add_argument("--min-confidence", type=confidence, default=0.0,
+                             help="leave out quotes whose confidence is below this (default: 0, keep all)")
+        if workers or min_confidence:
+            sub.add_argument("--quiet", action="store_true", help="no progress bar")
+        return sub
+
+    command("build", "run every stage on RAW and publish into OUT (replaced only on success)",
+            raw=True, workers=True, min_confidence=True)
+    command("ingest", "stage 1: read RAW into OUT/stages/ingest", raw=True, workers=True)
+    for stage in PER_ARTICLE_STAGES:
+        command(stage, f"rerun the {stage} stage alone from the earlier stages in OUT/stages", workers=True)
+    command("publish", "write the datasets, hub folder, rejects and manifest from OUT/stages", min_confidence=True)
+    extract = command("extract", "print the quote rows of one article body read from stdin, as JSON lines", out=False)
+    extract.add_argument("--title", default="", help="the article's title (not searched for quotes)")
+    evaluate = command("eval", "build RAW into a temporary folder and score its quotes against gold files",
+                       raw=False, out=False, workers=True, min_confidence=True)
+    evaluate.add_argument("--raw", type=Path, default=DEFAULT_EVAL_RAW, help=f"articles (default: {DEFAULT_EVAL_RAW})")
+    evaluate.add_argument("--gold", type=Path, default=DEFAULT_EVAL_GOLD, help=f"gold files (default: {DEFAULT_EVAL_GOLD})")
+    evaluate.add_argument("--json", type=Path, default=None, metavar="FILE", help="also write the report as JSON")
+    export = command("export-gold", "write the quotes of a build as gold files, one per article", out=False)
+    export.add_argument("out", type=Path, metavar="OUT", help="a build's output folder")
+    export.add_argument("directory", type=Path, metavar="DIR", help="where to write the gold files")
+    push = command("push", "upload OUT/hub to a Hugging Face dataset repository (token from HF_TOKEN)")
+    push.add_argument("--hub-repo", required=True, metavar="OWNER/NAME", help="the dataset repository")
+    push.add_argument("--private", action="store_true", help="create the repository as private")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = make_parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except BuildError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:  # the reader went away (`... | head`): not an error of ours
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+
+
+def _run_config(args: argparse.Namespace):
+    from builder.runner import RunConfig
+
+    config = RunConfig(out=getattr(args, "out", None), raw=getattr(args, "raw", None),
+                       min_confidence=getattr(args, "min_confidence", 0.0), quiet=getattr(args, "quiet", False))
+    if getattr(args, "workers", None):
+        config.workers = args.workers
+    return config
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    from builder.runner import build
+
+    print(build(_run_config(args)).format())
+    return 0
+
+
+def cmd_stage(args: argparse.Namespace) -> int:
+    from builder.runner import run_stage_command
+
+    print(run_stage_command(args.command, _run_config(args)).format())
+    return 0
+
+
+def cmd_publish(args: argparse.Namespace) -> int:
+    from builder.runner import publish_command
+
+    print(publish_command(_run_config(args)).format())
+    return 0
+
+
+def cmd_extract(args: argparse.Namespace) -> int:
+    from builder import extract
+    from builder.ingest import decode
+
+    text, _encoding = decode(sys.stdin.buffer.read())
+    out = open(sys.stdout.fileno(), "w", encoding="utf-8", closefd=False)
+    for row in extract(text, title=args.title):
+        out.write(json.dumps(row, ensure_ascii=False) + "\n")
+    out.flush()
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from builder.evaluate import format_report
+    from builder.gold import evaluate_build
+    from builder.runner import build
+
+    if not args.gold.is_dir():
+        raise BuildError(f"gold folder {args.gold} does not exist (give one with --gold)")
+    with tempfile.TemporaryDirectory(prefix="builder-eval-") as tmp:
+        config = _run_config(args)
+        config.out = Path(tmp) / "out"
+        print(build(config).format(), file=sys.stderr)
+        try:
+            report = evaluate_build(config.out, args.gold)
+        except (ValueError, FileNotFoundError) as error:  # unreadable gold files
+            raise BuildError(str(error)) from error
+    print(format_report(report))
+    if args.json:
+        args.json.write_text(json.dumps(report.to_dict(), ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    return 0
+
+
+def cmd_export_gold(args: argparse.Namespace) -> int:
+    from builder.gold import export_gold
+
+    if not (args.out / "quotes").is_dir():
+        raise BuildError(f"{args.out} holds no built quotes: run `make build OUT={args.out}` first")
+    print(f"wrote {export_gold(args.out, args.directory)} gold files to {args.directory}")
+    return 0
+
+
+def cmd_push(args: argparse.Namespace) -> int:
+    """Upload OUT/hub; the token is read from HF_TOKEN only and never shown."""
+    hub = args.out / "hub"
+    if not HUB_REPO_ID.match(args.hub_repo):
+        raise BuildError(f"--hub-repo must look like owner/name (got {args.hub_repo!r})")
+    if not (hub / "README.md").is_file():
+        raise BuildError(f"{hub} holds no dataset card: run `make build OUT={args.out}` first")
+    from huggingface_hub import HfApi, constants
+    from huggingface_hub.errors import HfHubHTTPError, OfflineModeIsEnabled
+
+    offline = "cannot push: the hub is in offline mode (HF_HUB_OFFLINE=1); unset it and retry"
+    if constants.HF_HUB_OFFLINE:
+        raise BuildError(offline)
+    token = os.environ.get("HF_TOKEN")
+    if not token:  # never a token saved by `hf auth login`: the environment is the one source
+        raise BuildError("cannot push: set HF_TOKEN to a Hugging Face token with write access")
+    api = HfApi(token=token)
+    try:
+        api.create_repo(args.hub_repo, repo_type="dataset", private=args.private, exist_ok=True)
+        commit = api.upload_folder(folder_path=str(hub), repo_id=args.hub_repo, repo_type="dataset",
+                                   commit_message=f"Upload dataset built by arabic-quotes-builder {__version__}")
+    except OfflineModeIsEnabled:
+        raise BuildError(offline) from None
+    except HfHubHTTPError as error:
+        status = error.response.status_code if error.response is not None else "no response"
+        raise BuildError(f"cannot push to {args.hub_repo}: the hub answered HTTP {status} "
+                         f"(is HF_TOKEN set to a token with write access?)") from None
+    except _network_errors() as error:
+        raise BuildError(f"cannot push to {args.hub_repo}: the hub is unreachable ({type(error).__name__}); "
+                         f"check the network") from None
+    print(f"pushed {hub} to https://huggingface.co/datasets/{args.hub_repo} ({getattr(commit, 'oid', '')})")
+    return 0
+
+
+def _network_errors() -> tuple[type[BaseException], ...]:
+    """Connection failures of whichever HTTP client huggingface_hub uses."""
+    import importlib
+
+    errors: list[type[BaseException]] = [OSError]  # requests' ConnectionError and timeouts derive from it
+    for module in ("httpx2", "httpx"):
+        try:
+            errors.append(importlib.import_module(module).TransportError)
+        except (ImportError, AttributeError):
+            pass
+    return tuple(errors)
+
+
+COMMANDS = {"build": cmd_build, "ingest": cmd_stage, **dict.fromkeys(PER_ARTICLE_STAGES, cmd_stage),
+            "publish": cmd_publish, "extract": cmd_extract, "eval": cmd_eval, "export-gold": cmd_export_gold,
+            "push": cmd_push}

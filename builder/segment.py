@@ -1,0 +1,58 @@
+"""Stage 2, segment: paragraphs and sentences as (start, end) offsets into `text`.
+
+A sentence never ends inside a paired quotation: a quote that holds full stops stays whole
+together with its attribution, which is the unit the attribute stage reads.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+
+from builder.marks import pair_paragraph, paragraph_spans
+
+STAGE = "segment"
+# A sentence ends at . ! ? ؟ (or an ellipsis) followed by white space; closing marks glued to the
+# stop («العسكرية”.») belong to the sentence that ends.
+_SENTENCE_END = re.compile(r"[.!?؟…]+[”»\"’″)]*(?=\s)")
+
+
+def sentence_spans(text: str, lo: int, hi: int, protected: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Sentences of the paragraph text[lo:hi], not splitting inside protected spans.
+
+    protected: disjoint (start, end) spans sorted by start, so each cut is one bisection.
+    """
+    spans = []
+    start = lo
+    starts = [a for a, _ in protected]
+    for match in _SENTENCE_END.finditer(text, lo, hi):
+        cut = match.end()
+        k = bisect.bisect_left(starts, cut) - 1
+        if k >= 0 and protected[k][0] < cut < protected[k][1]:
+            continue
+        if text[start:cut].strip():
+            spans.append(_trim(text, start, cut))
+        start = cut
+    if text[start:hi].strip():
+        spans.append(_trim(text, start, hi))
+    return spans
+
+
+def _trim(text: str, start: int, end: int) -> tuple[int, int]:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end
+
+
+def segment(article: dict) -> dict:
+    """{article_id, paragraphs, sentences}; each sentence is [start, end, paragraph_index]."""
+    text = article["text"]
+    paragraphs = paragraph_spans(text)
+    sentences = []
+    for index, (lo, hi) in enumerate(paragraphs):
+        pairs, _, _ = pair_paragraph(text, lo, hi)
+        protected = [(p.open_pos, p.close_pos + 1) for p in pairs if not p.nested]
+        sentences.extend([s, e, index] for s, e in sentence_spans(text, lo, hi, protected))
+    return {"article_id": article["article_id"], "paragraphs": [list(p) for p in paragraphs], "sentences": sentences}

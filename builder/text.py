@@ -1,0 +1,46 @@
+"""Character-level helpers shared by the stages: folding keys and word iteration.
+
+Nothing here changes the article text; folded strings are only lookup keys.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+ARABIC_DIACRITICS = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640]")
+_LETTER_MAP = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ى": "ي", "ة": "ه", "ؤ": "و", "ئ": "ي"})
+# A word is a run of letters, digits and the marks that sit on them (diacritics, tatweel).
+WORD = re.compile(r"[\w\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640]+")
+
+
+def fold_key(word: str) -> str:
+    """Lookup key: no diacritics or tatweel, one alef, ى→ي, ة→ه, ؤ→و, ئ→ي."""
+    return ARABIC_DIACRITICS.sub("", word).translate(_LETTER_MAP)
+
+
+def fold_phrase(text: str) -> str:
+    """Key for comparing whole names: folded words joined by single spaces."""
+    return " ".join(fold_key(w) for w in WORD.findall(unicodedata.normalize("NFKC", text)))
+
+
+def words(text: str, start: int = 0, end: int | None = None) -> list[tuple[str, int, int]]:
+    """(word, start, end) for every word of text[start:end], offsets into text."""
+    end = len(text) if end is None else end
+    return [(m.group(), m.start(), m.end()) for m in WORD.finditer(text, start, end)]
+
+
+def strip_clitic(key: str, clitics: str = "وف") -> str:
+    """Folded key without one leading conjunction clitic (و or ف) when enough remains."""
+    if len(key) > 2 and key[0] in clitics:
+        return key[1:]
+    return key
+
+
+def is_definite(word: str) -> bool:
+    """Written with the article ال (or لل, و/ف+ال). Checked on the word as written, because
+    folding turns the hamza of names like «ألكساندر» into the article's plain alef."""
+    bare = ARABIC_DIACRITICS.sub("", word)
+    if len(bare) > 3 and bare[0] in "وف" and bare[1:3] in ("ال", "لل"):
+        bare = bare[1:]
+    return bare.startswith(("ال", "لل"))

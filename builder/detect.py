@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import bisect
 import re
-from functools import cache
-from itertools import accumulate
+from functools import cache, lru_cache
+from itertools import accumulate, islice
 
 from builder.cues import cue_table, lookup as cue_lookup
 from builder.marks import Pair, mark_table, pair_paragraph
@@ -32,7 +32,7 @@ _COLONS = ":："
 _EDGE_PUNCT = " \t،,.:؛;-–—…"
 # How far back from a mark the narration is read: no clause is longer, and it keeps every
 # look-up bounded, so the stage stays linear even on a huge paragraph without stops.
-_LOOKBACK_CHARS = 1500
+_LOOKBACK_CHARS = 600
 
 
 # Function words keep ى apart from ي: «على» is a preposition, «علي» a given name.
@@ -55,6 +55,7 @@ def _rules() -> dict:
         **data["thresholds"],
         "naming": keys("naming_words"),
         "weak_naming": keys("weak_naming_words"),
+        "title_words": keys("title_words"),
         "name_heads": keys("name_heads"),
         "person_heads": keys("person_heads"),
         "function": frozenset(_fkey(w) for w in data["function_words"]["forms"]),
@@ -67,23 +68,31 @@ def _rules() -> dict:
     }
 
 
-def _in(word: str, keyset: frozenset[str]) -> bool:
-    """The folded word, or it without one proclitic and/or one pronoun suffix, is in keyset."""
+@lru_cache(maxsize=1 << 16)
+def _stems(word: str) -> tuple[str, ...]:
+    """Folded forms a listed word may take in the text: as is, without one proclitic
+    (و ف ب ل ك ال and their combinations), with ال added, and without one pronoun suffix
+    («شعاره» -> شعار, «أغنيته» -> أغنية)."""
     key = fold_key(word)
-    if key in keyset:
-        return True
     stems = [key] + [key[len(p):] for p in _PREFIXES if key.startswith(p) and len(key) - len(p) >= 2]
+    forms = []
     for stem in stems:
-        if stem in keyset or ("ال" + stem) in keyset:
-            return True
+        forms += [stem, "ال" + stem]
         for suffix in _SUFFIXES:
             if stem.endswith(suffix) and len(stem) - len(suffix) >= 2:
                 base = stem[: -len(suffix)]
-                if base in keyset or (base.endswith("ت") and base[:-1] + "ه" in keyset):
-                    return True  # «شعاره» -> شعار, «أغنيته» -> أغنية
-    return False
+                forms.append(base)
+                if base.endswith("ت"):
+                    forms.append(base[:-1] + "ه")
+    return tuple(forms)
 
 
+def _in(word: str, keyset: frozenset[str]) -> bool:
+    """The word, up to one proclitic and one pronoun suffix, is in keyset (folded forms)."""
+    return any(form in keyset for form in _stems(word))
+
+
+@lru_cache(maxsize=1 << 16)
 def _cue(word: str):
     """The speech cue a word is, also a nominal cue behind the preposition ب («بالهتاف», «بتصريحات»)."""
     cue = cue_lookup(word)
@@ -102,20 +111,26 @@ def _is_cue(word: str, weak_ok: bool = True) -> bool:
 # --- candidates -------------------------------------------------------------------------
 
 
-def _content_bounds(text: str, start: int, end: int, trim: str = "") -> tuple[int, int]:
-    """Strip white space (and, at an edge no mark delimits, stray punctuation and marks)."""
+def _content_bounds(text: str, start: int, end: int, trim: str = "", keep: frozenset[int] = frozenset()) -> tuple[int, int]:
+    """Strip white space; at an edge no mark delimits, also stray punctuation and marks.
+
+    A quote left open that runs to the paragraph's end («…المنطقة».») loses the marks and
+    stops after its last word, then takes back the stops written right after that word.
+    """
     table = mark_table()
-    strip_start = "start" in trim
-    strip_end = "end" in trim
-    while start < end and (text[start].isspace() or (strip_start and (text[start] in _EDGE_PUNCT or text[start] in table))):
+    while start < end and (text[start].isspace() or ("start" in trim and (text[start] in _EDGE_PUNCT or text[start] in table))):
         start += 1
-    while end > start and (text[end - 1].isspace() or (strip_end and (text[end - 1] in " ،,:؛;-–—" or text[end - 1] in table))):
-        end -= 1
+    while end > start and end - 1 not in keep and (text[end - 1].isspace() or ("end" in trim and (text[end - 1] in _EDGE_PUNCT or text[end - 1] in "!?؟" or text[end - 1] in table))):
+        end -= 1  # keep: closing marks of pairs nested in the quote («…يمثل «فرصة…»».)
+    if "end" in trim and end > start and text[end - 1].isalnum():
+        while text[end:end + 1] in (".", "!", "?", "؟", "…") and text[end:end + 1]:
+            end += 1
     return start, end
 
 
-def _quote(text, pair: Pair, paragraph_index: int, style: str, rule: str, flags: list[str], trim: str = "") -> dict:
-    start, end = _content_bounds(text, pair.start, pair.end, trim)
+def _quote(text, pair: Pair, paragraph_index: int, style: str, rule: str, flags: list[str], trim: str = "",
+           keep: frozenset[int] = frozenset()) -> dict:
+    start, end = _content_bounds(text, pair.start, pair.end, trim, keep)
     return {
         "start": start, "end": end,
         "open_pos": pair.open_pos, "close_pos": pair.close_pos,
@@ -171,23 +186,30 @@ def candidates(text: str, paragraphs: list[list[int]]) -> tuple[list[dict], list
             local.append(_quote(text, pair, index, mark.family, "unopened", ["opening_mark_missing"], trim="start"))
             spans.add(start, mark.pos + 1)
         cuts: list[int] | None = None
+        closers: frozenset[int] | None = None
+        open_until = -1
         for number, mark in enumerate(unclosed):
-            if spans.inside(mark.pos):
-                continue  # an unclosed mark inside a quote is part of it
-            if number == len(unclosed) - 1:  # only the paragraph's last open quote can run on
+            if spans.inside(mark.pos) or mark.pos < open_until:
+                continue  # an unclosed mark inside a quote (or inside one left open) is part of it
+            if cuts is None:
+                cuts = _narration_cuts(text, lo, hi, pairs, unclosed)
+            k = bisect.bisect_right(cuts, mark.pos)
+            end = cuts[k] if k < len(cuts) else hi
+            # Only the paragraph's last open quote, running to the paragraph's end, can go on
+            # into the next paragraph and close there.
+            if number == len(unclosed) - 1 and end == hi:
                 closer = _closer_in_next_paragraph(per_paragraph, index, mark.family, used_closers)
                 if closer is not None:
                     used_closers.add(closer)
                     pair = Pair(mark.family, mark.pos, closer, mark.pos + 1, closer)
                     local.append(_quote(text, pair, index, mark.family, "pair_across_paragraphs", ["crosses_paragraph"]))
                     continue
-            if cuts is None:
-                cuts = _narration_cuts(text, lo, hi, pairs, unclosed)
-            k = bisect.bisect_right(cuts, mark.pos)
-            end = cuts[k] if k < len(cuts) else hi
+            open_until = end
             anomalies.append({"kind": "unclosed_mark", "pos": mark.pos, "mark": mark.char})
             pair = Pair(mark.family, mark.pos, None, mark.pos + 1, end)
-            local.append(_quote(text, pair, index, mark.family, "unclosed", ["closing_mark_missing"], trim="end"))
+            if closers is None:  # closing marks of the paragraph's pairs, kept when nested at a quote's end
+                closers = frozenset(p.close_pos for p in pairs if p.close_pos is not None)
+            local.append(_quote(text, pair, index, mark.family, "unclosed", ["closing_mark_missing"], trim="end", keep=closers))
         found.extend(local)
     found.sort(key=lambda q: (q["start"], -q["end"]))
     return found, anomalies
@@ -225,16 +247,18 @@ def _narration_cuts(text: str, lo: int, hi: int, pairs: list[Pair], unclosed) ->
     open_marks = {m.pos for m in unclosed}
     cuts = []
     for match in _CLAUSE_BREAK.finditer(text, lo, hi):
+        # the quote keeps its own final stop or exclamation («فزنا!»), not the comma after it
+        stop = match.start() + len(match.group()) - len(match.group().lstrip(".!?؟"))
         after = match.end()
         while after < hi and text[after].isspace():
             after += 1
         if after in openers:
             pair = openers[after]
             if len(words(text, pair.start, min(pair.end, pair.start + 80))) >= rules["min_words_with_cue"]:
-                cuts.append(match.start())
+                cuts.append(stop)
             continue
         if after in open_marks:
-            cuts.append(match.start())
+            cuts.append(stop)
             continue
         following = words(text, after, min(hi, after + 40))[:2]
         if not following or following[0][1] != after:
@@ -247,11 +271,11 @@ def _narration_cuts(text: str, lo: int, hi: int, pairs: list[Pair], unclosed) ->
         if cue is None:
             continue
         if cue.kind == "participle":
-            cuts.append(match.start())
+            cuts.append(stop)
         elif cue.kind == "verb":
             key = fold_key(first)
             if connected or (key[0] in "وف" and key not in cue_table()) or ("." in match.group() and not cue.weak):
-                cuts.append(match.start())
+                cuts.append(stop)
     return cuts
 
 
@@ -377,11 +401,6 @@ def _tie(text: str, quote: dict, paragraph: tuple[int, int], article: _Article) 
     if first and first[0][1] == quote["start"] and fold_key(first[0][0]) in rules["complementizers"]:
         return "complementizer_inside"
     before = words(text, article.clause_start(left, paragraph[0]), left)
-    window = before[-rules["cue_window_words"]:]
-    for k, (word, _, _) in enumerate(window):
-        cue = _cue(word)
-        if cue is not None and (cue.kind in ("verb", "nominal") or len(window) - k <= 2):
-            return "cue_before"
     for i in range(len(before) - 1, -1, -1):
         key = fold_key(before[i][0])
         if key in rules["complementizers"] and article.enclosing(before[i][1]) is None:
@@ -391,6 +410,11 @@ def _tie(text: str, quote: dict, paragraph: tuple[int, int], article: _Article) 
                 return "reported_clause"
         elif key[0] in "وف" and _fkey(before[i][0])[1:] not in rules["function"] and i > 0 and text[before[i - 1][2]:before[i][1]].strip(" \"“”«»″") in ("،", ","):
             break  # «…، واستدعى …»: a new clause, no longer the reported one
+    window = before[-rules["cue_window_words"]:]
+    for k, (word, _, _) in enumerate(window):
+        cue = _cue(word)
+        if cue is not None and (cue.kind in ("verb", "nominal") or len(window) - k <= 2):
+            return "cue_before"
     after = words(text, right, min(paragraph[1], right + 60))[:3]
     if after and not text[right:after[0][1]].strip(" ،,.…"):
         for word, _, _ in after[:2]:
@@ -413,11 +437,21 @@ def _name_like(content_words: list[tuple[str, int, int]]) -> bool:
     return not any(_fkey(w) in rules["function"] for w, _, _ in content_words)
 
 
+# Verbs of the anonymity clause («عدم ذكر اسمه», «عدم الكشف عن هويته», «عدم نشر اسمه»).
+_ANONYMITY_VERBS = frozenset(("ذكر", "نشر", "كشف", "الكشف", "عن", "عدم"))
+
+
 def _naming_before(text: str, quote: dict, lo: int) -> str | None:
     """'strong' / 'weak' when a naming word stands within two words before the mark."""
     rules = _rules()
     left = _left_edge(quote)
     previous = words(text, max(lo, left - 60), left)[-2:]
+    if previous and any(c in _COLONS for c in text[previous[-1][2]:left]):
+        # «كتب على حسابه: “…”»: a colon introduces words, except after a title word («تحت عنوان: “…”»)
+        return "strong" if _in(previous[-1][0], rules["title_words"]) else None
+    three_before = words(text, max(lo, left - 80), left)[-3:]
+    if len(three_before) == 3 and _fkey(three_before[0][0]) in _ANONYMITY_VERBS:
+        return None  # «طالبا عدم ذكر اسمه “…”»: «اسمه» ends an anonymity clause, it names nothing
     if any(_in(w, rules["naming"]) for w, _, _ in previous):
         return "strong"
     if any(_in(w, rules["weak_naming"]) for w, _, _ in previous):
@@ -488,7 +522,9 @@ def _person_head_before(text: str, quote: dict, lo: int, hi: int) -> bool:
     """A title, role or kinship noun a few words before, and the narration going on after.
 
     «الرئيسة الليتوانية “…” إنها», «المغني “…” عن», «بطفله الرضيع “…”، الذي»: the span is a
-    person's name in apposition. A quote after «قال الرئيس» ends its clause instead.
+    person's name in apposition. When a speech verb stands right before the title («قال
+    الرئيس “…”»), the span may be the words said: then only a word running on with no comma
+    («كشف المغني “…” عن») makes it a name.
     """
     rules = _rules()
     left, right = _left_edge(quote), _right_edge(quote)
@@ -497,12 +533,14 @@ def _person_head_before(text: str, quote: dict, lo: int, hi: int) -> bool:
         j += 1
     if j >= hi or not (text[j].isalnum() or text[j] in "،,"):
         return False
-    previous = words(text, max(lo, left - 80), left)[-4:]
+    previous = words(text, max(lo, left - 100), left)[-5:]
     if previous and text[previous[-1][2]:left].strip() not in ("", "ـ"):
         return False  # punctuation between the last word and the mark
-    for word, _, _ in reversed(previous):
+    for h in range(len(previous) - 1, max(-1, len(previous) - 5), -1):
+        word = previous[h][0]
         if _in(word, rules["person_heads"]):
-            return True
+            spoken = h > 0 and _cue(previous[h - 1][0]) is not None
+            return text[j].isalnum() or not spoken
         key = fold_key(word)
         if key in rules["complementizers"] or cue_lookup(word) is not None or _fkey(word) in rules["function"] and key not in ("في", "لدي"):
             return False
@@ -510,16 +548,23 @@ def _person_head_before(text: str, quote: dict, lo: int, hi: int) -> bool:
 
 
 def classify(text: str, quote: dict, paragraph: tuple[int, int], article: _Article) -> str | None:
-    """None when the candidate is a quote, else the reason it is not (rules in detect_rules.json)."""
+    """None when the candidate is a quote, else the reason it is not (rules in detect_rules.json).
+
+    Only the first few words are read: every rule below tells short spans apart, so a long
+    paired quote is settled without looking at the narration around it.
+    """
     rules = _rules()
-    content_words = words(text, quote["start"], quote["end"])
-    n_words = len(content_words)
+    limit = max(rules["name_max_words"], rules["min_words_without_cue"]) + 1
+    content_words = [(m.group(), m.start(), m.end()) for m in islice(WORD.finditer(text, quote["start"], quote["end"]), limit)]
+    n_words = len(content_words)  # capped at limit
     if n_words == 0:
         return "empty"
     if _is_crosshead(text, quote, paragraph, article):
         return "crosshead"
-    tie = _tie(text, quote, paragraph, article)
     rule = quote["detect_rule"]
+    if n_words == limit and rule != "unclosed":
+        return None  # long enough to be speech whether or not a cue is near; no name is this long
+    tie = _tie(text, quote, paragraph, article)
     if rule == "unclosed" and tie is None:
         return "unclosed_without_cue"
     if rule == "unopened" and n_words < rules["min_words_unopened"]:
@@ -527,7 +572,7 @@ def classify(text: str, quote: dict, paragraph: tuple[int, int], article: _Artic
     left = _left_edge(quote)
     if n_words <= rules["name_max_words"]:
         naming = _naming_before(text, quote, paragraph[0])
-        if (naming == "strong" and tie != "complementizer_inside") or (naming == "weak" and tie is None):
+        if (naming == "strong" and tie != "complementizer_inside") or (naming == "weak" and tie in (None, "cue_before", "cue_after") and not _speech_like(content_words)):
             return "named_thing"
         if _in(content_words[0][0], rules["name_heads"]) and not _speech_like(content_words):
             return "named_thing"

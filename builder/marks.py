@@ -167,8 +167,9 @@ def _mark_nested(pairs: list[Pair]) -> None:
             outer_end = (pair.close_pos or pair.end) + 1
 
 
-# A run of three or more spaces inside a line is a paragraph break that scraping flattened.
-_FLATTENED_BREAK = re.compile(r" {3,}")
+# A run of three or more spaces after a sentence end is a paragraph break that scraping
+# flattened (« \xa0 » between paragraphs of one line); elsewhere it is only padding.
+_FLATTENED_BREAK = re.compile(r"(?<=[.!?؟…”»\"’″]) {3,}")
 
 
 def paragraph_spans(text: str) -> list[tuple[int, int]]:
@@ -179,6 +180,8 @@ def paragraph_spans(text: str) -> list[tuple[int, int]]:
         end = start + len(line)
         piece = start
         for match in _FLATTENED_BREAK.finditer(text, start, end):
+            if text[match.start() - 1] not in ".!?؟…" and not _after_stop(text, match.start(), start):
+                continue
             if text[piece:match.start()].strip():
                 spans.append(_strip(text, piece, match.start()))
             piece = match.end()
@@ -186,6 +189,15 @@ def paragraph_spans(text: str) -> list[tuple[int, int]]:
             spans.append(_strip(text, piece, end))
         start = end + 1
     return spans
+
+
+def _after_stop(text: str, pos: int, lo: int) -> bool:
+    """The closing marks just before pos follow a sentence end («…انتهى.”   »)."""
+    table = mark_table()
+    j = pos - 1
+    while j > lo and text[j] in table:
+        j -= 1
+    return j < pos - 1 and text[j] in ".!?؟…"
 
 
 def _strip(text: str, start: int, end: int) -> tuple[int, int]:

@@ -36,6 +36,7 @@ ROW_FIELDS = (
     "paragraph_index", "sentence_index", "attribution_rule", "confidence",
 )
 GENDERS = {"m": "male", "f": "female"}
+ARABIC_DIACRITICS_RE = re.compile("[\u064b-\u065f\u0670\u0640]")
 ARABIC_TANWEEN = re.compile("[\u064b-\u064d]")
 # Punctuation between two words that ends a speaker phrase.
 _PHRASE_BREAK = re.compile(r"[،,:؛;.!?؟()\[\]«»“”\"„″‘’\n\-–—/]")
@@ -208,12 +209,7 @@ class ArticleContext:
         while span_words and fold_key(span_words[0][0]) in _CLAUSE_OPENERS:
             span_words = span_words[1:]
         for i, (word, word_start, _e) in enumerate(span_words):
-            key = fold_key(word)
-            if i == 0:
-                continue
-            if (_in(key, _lex()["addressees"]) or (key.startswith("ل") and not key.startswith("ال") and key not in _known_name_tokens())
-                    or key[:2] in ("وب", "ول", "وك") or not _ARABIC_LETTER.match(word)
-                    or key in _lex()["stops"] or cue_lookup(word) is not None):
+            if i and not _can_continue_name(span_words, i):
                 span_words = span_words[:i]
                 break
         if not span_words:
@@ -433,7 +429,7 @@ class Resolver:
                 self.add_name(name)
                 role_end = max((w[2] for w in phrase if w[2] <= name[0]), default=start)
                 return Speaker(self.canonical(name), "person", name, (start, role_end), gender)
-            appositive = self._appositive_person(phrase)
+            appositive = self._appositive_person(phrase) or self._name_after_comma(phrase)
             if appositive is not None:
                 return Speaker(self.canonical(appositive), "person", appositive, (start, end), gender)
             return self._from_title(phrase, gender)
@@ -468,6 +464,19 @@ class Resolver:
             found = self.text.find(role, found + 1)
         return None
 
+    def _name_after_comma(self, phrase) -> tuple[int, int] | None:
+        """«محررة الشؤون السياسية في بي بي سي، لورا كوينزبيرغ، إن»: the role runs on to a comma,
+        and the name stands right after it."""
+        end = phrase[-1][2]
+        comma = self.text.find("،", end, end + 60)
+        if comma < 0 or "\n" in self.text[end:comma]:
+            return None
+        between = words(self.text, end, comma)
+        if len(between) > 5 or any(cue_lookup(w) is not None for w, _s, _e in between):
+            return None
+        span = self.ctx.person_at(comma + 1, comma + 4)
+        return span if span is not None and span[0] > comma else None
+
     def _from_head(self, kind: str, phrase, gender: str) -> Speaker:
         start, end = phrase[0][1], phrase[-1][2]
         first_key = fold_key(phrase[0][0])
@@ -486,6 +495,8 @@ class Resolver:
         name = _strip_clitic_from_name(self.text[start:end])
         if kind == "anonymous":
             name = _nominative(name)
+        elif kind in ("organization", "group"):
+            name = _short_name_in_brackets(self.text, end) or name
         return Speaker(name, kind, (start, end), None, gender if kind == "anonymous" else "unknown")
 
     def _from_title(self, phrase, gender: str) -> Speaker:
@@ -529,7 +540,10 @@ class Resolver:
 
     def _last_matching(self, kind: str, head: str) -> Speaker | None:
         for speaker in reversed(self.history):
-            if speaker.kind == kind and speaker.name and head in fold_phrase(speaker.name).replace("ال", ""):
+            if speaker.kind != kind or not speaker.name:
+                continue
+            written = self.text[speaker.mention[0]:speaker.mention[1]] if speaker.mention else ""
+            if head in fold_phrase(speaker.name).replace("ال", "") or head in fold_phrase(written).replace("ال", ""):
                 return speaker
         return None
 
@@ -539,6 +553,33 @@ class Resolver:
 
     def previous(self) -> Speaker | None:
         return self.history[-1] if self.history else None
+
+
+_NAME_LINKS = frozenset(fold_key(w) for w in ("بن", "ابن", "بنت", "أبو", "ابو", "عبد", "آل", "أبي", "ابي", "ولد", "ذو", "دي", "دو", "فان", "فون"))
+
+
+def _can_continue_name(span_words: list[tuple[str, int, int]], i: int) -> bool:
+    """Whether the i-th word of a recognised span still belongs to the name.
+
+    The recogniser runs on into the narration («ترامب بشدة بما يفعله»); a name word is never a
+    hearer (ل...), a conjunction or preposition with the article («والصورة», «بالقول»), a stop
+    word or cue, a short ب-word («بما»), or a verb with an object pronoun («يفعله»); from the
+    third word on it must be a known name or follow a link such as بن/أبو/عبد.
+    """
+    word = span_words[i][0]
+    key = fold_key(word)
+    bare_word = ARABIC_DIACRITICS_RE.sub("", word)
+    if (_in(key, _lex()["addressees"]) or (key.startswith("ل") and not key.startswith("ال") and key not in _known_name_tokens())
+            or key[:2] in ("وب", "ول", "وك") or bare_word.startswith(("وال", "بال"))
+            or not _ARABIC_LETTER.match(word) or key in _lex()["stops"] or cue_lookup(word) is not None
+            or (key.startswith("ب") and len(key) <= 3 and key not in _NAME_LINKS)
+            or (key[0] in "يت" and key.endswith(("ه", "ها", "هم")) and len(key) >= 4 and key not in _known_name_tokens())):
+        return False
+    if is_definite(word) and is_definite(span_words[i - 1][0]):
+        # Arab names have one family name with ال («ثابت محمد العباسي»); a second ال-word right
+        # after it is narration («عائض القرني الشباب»), except in «عبد الرحمن الراشد».
+        return i >= 2 and fold_key(span_words[i - 2][0]) in _NAME_LINKS
+    return True
 
 
 def _largest_piece(text: str, span_words: list[tuple[str, int, int]]) -> list[tuple[str, int, int]]:
@@ -581,6 +622,20 @@ def _name_after_introducer(ctx: ArticleContext, phrase) -> tuple[int, int] | Non
             span = ctx.person_at(following[0][1], following[0][2])
             return span if span is not None else (following[0][1], following[0][2])
     return None
+
+
+_BRACKETED = re.compile(r"\(([^()\n]{2,40})\)")
+
+
+def _short_name_in_brackets(text: str, end: int) -> str | None:
+    """«منظمة أنصار إسرائيل اليهودية في الولايات المتحدة (إيباك)»: the outlet's own short
+    name for a body, given in brackets before the clause ends, is its canonical name."""
+    window = text[end:end + 80]
+    clause_end = min((i for i in (window.find("،"), window.find("."), window.find("\n")) if i >= 0), default=len(window))
+    match = _BRACKETED.search(window, 0, clause_end + 1)
+    if match is None or len(match.group(1).split()) > 3 or not _ARABIC_LETTER.search(match.group(1)):
+        return None
+    return match.group(1).strip()
 
 
 def _nominative(phrase: str) -> str:
@@ -626,6 +681,29 @@ def _role_around(text: str, phrase, person: tuple[int, int]) -> tuple[int, int] 
     return None
 
 
+_SUBJECT_GAP = re.compile(r"^\s*(?:[،,]\s*)?(?:(?:قد|فقد|ف)\s*)?$")
+
+
+def _subject_position(ctx: ArticleContext, candidates, span: tuple[int, int], cue_start: int, head: bool = False) -> bool:
+    """A subject before its verb opens the clause («لكن دوج براون، مدير ...، يقول») or stands
+    right before the verb, an appositive role between commas allowed («دانا سترول، قالت»).
+    A name inside narration («وهي تنتظر خاشقجي في الخارج، قالت») is not the subject."""
+    index = next((i for i, w in enumerate(candidates) if w[1] >= span[0]), len(candidates))
+    opening = [w for w in candidates[:index] if fold_key(w[0]) not in _SENTENCE_OPENERS and fold_key(w[0]) not in _CLAUSE_OPENERS]
+    if not opening:
+        return True
+    gap = ctx.text[span[1]:cue_start]
+    if _SUBJECT_GAP.match(gap):
+        return True
+    # «X، <role>، قال»: the role between two commas.
+    if gap.lstrip().startswith(("،", ",")) and gap.rstrip().endswith(("،", ",")) and len(words(gap)) <= 12:
+        return True
+    if head:
+        # «مصدرا امنيا اعلن»: the head's own phrase runs up to the verb.
+        return not _PHRASE_BREAK.search(gap) and len(words(gap)) <= 6
+    return False
+
+
 def _subject_before(ctx: ArticleContext, cue_start: int, window_start: int, cue: Cue) -> list[tuple[str, int, int]]:
     """Subject first: «X، قالت» / «مصدرا امنيا اعلن»: the nearest source phrase before the cue.
 
@@ -638,7 +716,8 @@ def _subject_before(ctx: ArticleContext, cue_start: int, window_start: int, cue:
         return []
     # The subject opens the clause; names further on sit in its appositive role
     # («ريتشارد ليبتون، مدير مركز ... في مدينة نيويورك، فيقول»).
-    person = next((span for span in ctx.persons if window_start <= span[0] and span[1] <= cue_start), None)
+    person = next((span for span in ctx.persons if window_start <= span[0] and span[1] <= cue_start
+                   and _subject_position(ctx, candidates, span, cue_start)), None)
     if person is not None:
         phrase = [w for w in candidates if person[0] <= w[1] and w[2] <= person[1]]
         before = [w for w in candidates if w[2] <= person[0]]
@@ -663,6 +742,8 @@ def _subject_before(ctx: ArticleContext, cue_start: int, window_start: int, cue:
     if not heads:
         return []
     first = heads[-1]
+    if not _subject_position(ctx, candidates, (candidates[first][1], candidates[first][2]), cue_start, head=True):
+        return []
     if cue.gender in ("dual", "pl"):
         for earlier in reversed(heads[:-1]):
             if first - earlier <= 4 and fold_key(candidates[first][0]).startswith("و"):

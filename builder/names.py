@@ -13,8 +13,10 @@ inference can never drift apart.
 from __future__ import annotations
 
 import re
+import threading
 from functools import lru_cache
 from pathlib import Path
+from typing import NamedTuple
 
 RESOURCE_DIR = Path(__file__).resolve().parent / "resources" / "ner"
 MODEL_PATH = RESOURCE_DIR / "persons.crfsuite"
@@ -27,8 +29,8 @@ NAME_TOKENS_PATH = RESOURCE_DIR / "name_tokens.txt"
 # A word is a run of letters/digits plus Arabic diacritics and tatweel (which
 # Python's \w does not cover); every other non-space character is its own token,
 # which matches ANERcorp's tokenisation (punctuation split off, clitics kept).
-_TOKEN_RE = re.compile(r"[\w\u0610-\u061A\u064B-\u065F\u0670\u06D6-\u06ED\u0640]+|[^\s\w]|_")
-_SENTENCE_END = frozenset(".!?؟؛;\n")
+_TOKEN_RE = re.compile(r"[\w\u0610-\u061A\u064B-\u065F\u0670\u06D6-\u06ED\u0640]+|[^\s\w]")
+_SENTENCE_END = frozenset(".!?؟؛;")
 # Bounds one CRF call, so memory stays flat on huge unpunctuated inputs.
 _MAX_WINDOW_TOKENS = 250
 
@@ -96,9 +98,12 @@ _NEVER_IN_NAME = _fold_list(
 # «بان كي مون»), so they are matched as spelled, before folding.
 _NEVER_IN_NAME_AS_SPELLED = frozenset("على بأن بأنه بأنها لأن لأنه لأنها كأن".split())
 _DIACRITICS_RE = re.compile("[\u064B-\u0652\u0670\u0640]")
-_TANWEEN = frozenset("\u064B\u064C\u064D")
+# Tanween fath marks adverbs and indefinite objects («سابقًا», «أيضاً»); news
+# never writes it on a name (nominative «محمدٌ» is left alone).
+_TANWEEN_FATH = "\u064B"
 _CLITIC_CONJ = ("و", "ف")
 _CLITIC_PREP = ("ب", "ل", "ك")
+_CLITIC_LETTERS = frozenset(_CLITIC_CONJ + _CLITIC_PREP)
 # و/ف/ل + article. بال/كال are left out: too many foreign names start so
 # («بال», «كالشكه»).
 _CLITIC_ARTICLE = ("وال", "فال", "لل")
@@ -141,29 +146,35 @@ def _drop_article(norm: str) -> str:
     return norm[2:] if norm.startswith("ال") and len(norm) > 4 else norm
 
 
-def _core(norm: str) -> str:
-    """Clitic- and article-free form («والرئيس» → «رئيس»)."""
-    variants = clitic_variants(norm)
-    return _drop_article(variants[-1] if variants else norm)
+class WordClass(NamedTuple):
+    """What the word lists say about one normalised word."""
+
+    variants: tuple[str, ...]  # clitic-stripped forms, see clitic_variants
+    core: str  # clitic- and article-free form
+    title: bool  # «الرئيس», «وزير», «والشيخ»; not the bare name «أمير»
+    cue: bool  # speech verb: «قال», «وأضاف»
+    function_word: bool  # «لنظيره», «ومن», «في»: never part of a name
+
+
+@lru_cache(maxsize=200_000)
+def analyse(norm: str) -> WordClass:
+    """Classify a normalised word once; features and decoding both ask."""
+    variants = tuple(clitic_variants(norm))
+    core = _drop_article(variants[-1] if variants else norm)
+    title = core in TITLES and (
+        core not in _TITLES_NEED_AL or any(v.startswith("ال") for v in (norm, *variants))
+    )
+    cue = norm in CUES or any(v in CUES for v in variants)
+    function_word = norm in _NEVER_IN_NAME or any(v in _NEVER_IN_NAME for v in variants)
+    return WordClass(variants, core, title, cue, function_word)
 
 
 def is_title(norm: str) -> bool:
-    """True for «الرئيس», «وزير», «والشيخ» but not for the bare name «أمير»."""
-    core = _core(norm)
-    if core not in TITLES:
-        return False
-    if core in _TITLES_NEED_AL:
-        return any(v.startswith("ال") for v in [norm, *clitic_variants(norm)])
-    return True
-
-
-def _is_function_word(norm: str) -> bool:
-    """«لنظيره», «ومن», «في»: never part of a name, clitics or not."""
-    return norm in _NEVER_IN_NAME or any(v in _NEVER_IN_NAME for v in clitic_variants(norm))
+    return analyse(norm).title
 
 
 def is_cue(norm: str) -> bool:
-    return norm in CUES or any(v in CUES for v in clitic_variants(norm))
+    return analyse(norm).cue
 
 
 # ---------------------------------------------------------------------------
@@ -213,7 +224,7 @@ def _template(core: str) -> str:
 def _shape(norm: str) -> str:
     if _PUNCT_RE.match(norm):
         return "punct"
-    if norm.isdigit() or set(norm) <= {"0"}:
+    if norm.isdigit():
         return "digit"
     if _ARABIC_RE.search(norm):
         return "arlat" if _LATIN_RE.search(norm) else "ar"
@@ -234,7 +245,7 @@ class NameLexicon:
         tokens = self.tokens
         if norm in tokens:
             return "nm"
-        variants = clitic_variants(norm)
+        variants = analyse(norm).variants
         if any(v in tokens for v in variants):
             return "nm_cl"
         if any(_drop_article(v) in tokens for v in [norm, *variants]):
@@ -244,20 +255,24 @@ class NameLexicon:
         return None
 
 
-def _flags(norm: str, core: str, lexicon: NameLexicon) -> list[str]:
+def _flags(norm: str, word_class: WordClass, lexicon: NameLexicon) -> list[str]:
     """Binary properties of a word that also make sense for its neighbours."""
-    flags = ["sh=" + _shape(norm)]
+    shape = _shape(norm)
+    # Most tokens are plain Arabic words: only the exceptions get a shape
+    # feature, which saves five feature look-ups per token.
+    flags = [] if shape == "ar" else ["sh=" + shape]
     name_flag = lexicon.flag(norm)
     if name_flag:
         flags.append(name_flag)
-    if is_title(norm):
+    if word_class.title:
         flags.append("title")
-    if is_cue(norm):
+    if word_class.cue:
         flags.append("cue")
-    if _is_function_word(norm):
+    if word_class.function_word:
         flags.append("func")
     if norm.startswith("ال"):
         flags.append("al")
+    core = word_class.core
     if len(core) > 3 and core.endswith("ي"):
         # «العباسي» (family name of origin) or «الروسي» (nationality, which
         # often introduces a foreign name).
@@ -288,16 +303,16 @@ class FeatureExtractor:
         self.known_features = known_features
         self.cache_limit = cache_limit
         self._cache: dict[str, tuple[list[str], ...]] = {}
-        self._anonymous_cache: dict[str, tuple[list[str], ...]] = {}
 
-    def _word_parts(self, token: str, anonymous: bool = False) -> tuple[list[str], ...]:
-        cache = self._anonymous_cache if anonymous else self._cache
+    def _word_parts(self, token: str) -> tuple[list[str], ...]:
+        cache = self._cache
         parts = cache.get(token)
         if parts is not None:
             return parts
         norm = normalize(token)
-        core = _core(norm)
-        flags = _flags(norm, core, self.lexicon)
+        word_class = analyse(norm)
+        core = word_class.core
+        flags = _flags(norm, word_class, self.lexicon)
         spelled = _DIACRITICS_RE.sub("", token)
         if spelled in _NEVER_IN_NAME_AS_SPELLED:
             flags.append("func")
@@ -305,18 +320,12 @@ class FeatureExtractor:
             flags.append("maq")  # «على» (on) vs «علي» (Ali): folding hides it
         word, stem = _ascii(norm), _ascii(core)
         own = ["b", "p2=" + word[:2], "p3=" + word[:3], "s2=" + word[-2:], "s3=" + word[-3:],
-               "cs1=" + stem[-1:], "cp2=" + stem[:2], "len=%d" % min(len(core), 8),
-               "pat=" + _ascii(_template(core))] + flags
-        prev1 = ["-1s2=" + word[-2:], "-1p1=" + word[:1]] + ["-1" + f for f in flags]
-        next1 = ["+1p1=" + word[:1]] + ["+1" + f for f in flags]
-        prev2 = ["-2" + f for f in flags]
-        next2 = ["+2" + f for f in flags]
-        if not anonymous:
-            own += ["w=" + word, "c=" + stem]
-            prev1 += ["-1w=" + word, "-1c=" + stem]
-            next1 += ["+1w=" + word, "+1c=" + stem]
-            prev2.append("-2c=" + stem)
-            next2.append("+2c=" + stem)
+               "len=%d" % min(len(core), 8), "pat=" + _ascii(_template(core))] + flags
+        own += ["w=" + word, "c=" + stem]
+        prev1 = ["-1w=" + word, "-1c=" + stem] + ["-1" + f for f in flags]
+        next1 = ["+1w=" + word, "+1c=" + stem] + ["+1" + f for f in flags]
+        prev2 = ["-2c=" + stem] + ["-2" + f for f in flags]
+        next2 = ["+2c=" + stem] + ["+2" + f for f in flags]
         parts = (own, prev1, next1, prev2, next2)
         if self.known_features is not None:
             known = self.known_features
@@ -326,19 +335,9 @@ class FeatureExtractor:
         cache[token] = parts
         return parts
 
-    def sequence(self, tokens: list[str], anonymous: frozenset[int] = frozenset()) -> list[list[str]]:
-        """Feature lists for one sentence-sized window of tokens.
-
-        Training only: tokens at ``anonymous`` positions lose their identity
-        features (word, stem), so the CRF learns to spot names it has never
-        seen from shape, name-list and context features, as it must in news.
-        """
-        word_parts = self._word_parts
-        if anonymous:
-            middle = [word_parts(t, i in anonymous) for i, t in enumerate(tokens)]
-        else:
-            middle = list(map(word_parts, tokens))
-        parts = [_NOTHING, _BEFORE_START, *middle, _AFTER_END, _NOTHING]
+    def sequence(self, tokens: list[str]) -> list[list[str]]:
+        """Feature lists for one sentence-sized window of tokens."""
+        parts = [_NOTHING, _BEFORE_START, *map(self._word_parts, tokens), _AFTER_END, _NOTHING]
         return [
             parts[i][0] + parts[i - 1][1] + parts[i + 1][2] + parts[i - 2][3] + parts[i + 2][4]
             for i in range(2, len(parts) - 2)
@@ -356,6 +355,8 @@ PERSON_THRESHOLD = 0.3
 _WORDLIKE_RE = re.compile(r"[^\W\d_]")
 _tagger = None
 _extractor: FeatureExtractor | None = None
+# A crfsuite tagger holds the sequence it is working on, so threads take turns.
+_tagger_lock = threading.Lock()
 
 
 def _load():
@@ -397,26 +398,35 @@ def _windows(tokens: list[tuple[str, int, int]], text: str):
 def _token_info(token: str) -> tuple[str, bool]:
     """(normalised form, whether the token can never be part of a name)."""
     norm = normalize(token)
-    blocks = (is_title(norm) or is_cue(norm) or _is_function_word(norm)
+    word_class = analyse(norm)
+    blocks = (word_class.title or word_class.cue or word_class.function_word
               or _DIACRITICS_RE.sub("", token) in _NEVER_IN_NAME_AS_SPELLED
-              or not _TANWEEN.isdisjoint(token)  # «سابقًا»: tanween marks indefinite common words
+              or _TANWEEN_FATH in token
               or not _WORDLIKE_RE.search(norm))
     return norm, blocks
 
 
-def _clitic_length(norm: str, names: frozenset[str], seen: set[str]) -> int:
-    """How many leading clitic letters of a span's first token to leave out.
+def _clitic_length(token: str, names: frozenset[str], seen: frozenset[str] | set[str]) -> int:
+    """How many leading clitic letters of a name's first token to leave out.
 
-    The clitic is cut only with evidence: the token itself is not a known name
-    but the remainder is (name list), or the remainder occurs on its own in the
-    same text («وبلير» next to «بلير»). «وليد», a name in the list, is kept whole.
+    The clitic is cut only with evidence: the token itself is not a listed
+    name but the remainder is, or the remainder occurs on its own in the same
+    text («وبلير» next to «بلير»). «وليد», a listed name, stays whole. A
+    remainder that starts with a bare alef other than the article is left
+    alone: ب + «أحمد» is written «بأحمد», so «بارون» is Baron, not ب + «ارون».
     «للكاظمي» (ل + ال) cannot be cut without losing the alef, so it stays whole.
     """
+    norm = _token_info(token)[0]
     if norm in names:
         return 0
-    for variant in clitic_variants(norm):
-        if norm.endswith(variant) and (variant in names or variant in seen):
-            return len(norm) - len(variant)
+    for variant in analyse(norm).variants:
+        if not norm.endswith(variant) or not (variant in names or variant in seen):
+            continue
+        cut = len(norm) - len(variant)
+        rest = token[_leading_chars(token, cut):]
+        if rest.startswith("ا") and not rest.startswith("ال"):
+            continue
+        return cut
     return 0
 
 
@@ -433,6 +443,13 @@ def _person_groups(tagger, window: list[tuple[str, int, int]], seq, threshold: f
     """
     tagger.set(seq)
     labels = tagger.tag()
+    use_marginals = threshold < 1.0
+    if "B-PERS" not in labels and "I-PERS" not in labels:
+        # Every token's marginal for a label other than its path label is at
+        # most 1 - P(path); when that is below the threshold no token can
+        # join a name, and the per-token loop (most of the time) is skipped.
+        if not use_marginals or 1.0 - tagger.probability(labels) < threshold:
+            return []
     groups: list[list[int]] = []
     current: list[int] = []
     for j, label in enumerate(labels):
@@ -444,7 +461,7 @@ def _person_groups(tagger, window: list[tuple[str, int, int]], seq, threshold: f
             # Clitic + article («والكاظمي», «للمحطة») never continues a name:
             # it is a second person or a prepositional phrase.
             inside, begins = True, label == "B-PERS" or _is_clitic_article(norm)
-        elif threshold < 1.0:
+        elif use_marginals:
             p_begin = tagger.marginal("B-PERS", j)
             p_inside = tagger.marginal("I-PERS", j)
             inside = p_begin + p_inside >= threshold
@@ -489,7 +506,7 @@ def _propagate(tokens: list[tuple[str, int, int]], groups: list[list[int]]) -> l
         if len(group) < 2:
             continue
         name = tuple(norms[i] for i in group)
-        first = _strip_clitic(name[0])
+        first = _strip_clitic(tokens[group[0]][0])
         if first not in _names():
             continue  # a known first name makes a true person likely; errors would multiply
         name = (first,) + name[1:]
@@ -506,7 +523,8 @@ def _propagate(tokens: list[tuple[str, int, int]], groups: list[list[int]]) -> l
         if covered[i]:
             i += 1
             continue
-        heads = [norms[i], *clitic_variants(norms[i])]
+        norm = norms[i]
+        heads = (norm, *analyse(norm).variants) if norm[:1] in _CLITIC_LETTERS else (norm,)
         best: tuple[str, ...] = ()
         for head in heads:
             for name in patterns.get(head, ()):
@@ -523,17 +541,13 @@ def _propagate(tokens: list[tuple[str, int, int]], groups: list[list[int]]) -> l
     return found
 
 
-def _strip_clitic(norm: str) -> str:
-    """The name-list form of a first name token written with a clitic."""
-    if norm in _names():
-        return norm
-    for variant in clitic_variants(norm):
-        if norm.endswith(variant) and variant in _names():
-            return variant
-    return norm
+def _strip_clitic(token: str) -> str:
+    """The normalised first name of a span, without a clitic it carries."""
+    norm = _token_info(token)[0]
+    return norm[_clitic_length(token, _names(), frozenset()):]
 
 
-def person_spans(text: str, threshold: float | None = None) -> list[tuple[int, int]]:
+def person_spans(text: str, *, threshold: float | None = None) -> list[tuple[int, int]]:
     """Character spans of person names in ``text``, in order.
 
     Titles, speech verbs, addressees («لنظيره») and punctuation are never part
@@ -546,15 +560,16 @@ def person_spans(text: str, threshold: float | None = None) -> list[tuple[int, i
     """
     if not text or text.isspace():
         return []
-    tagger, extractor = _load()
-    threshold = PERSON_THRESHOLD if threshold is None else threshold
-    tokens = tokenize_with_offsets(text)
-    groups: list[list[int]] = []
-    for lo, hi in _windows(tokens, text):
-        window = tokens[lo:hi]
-        seq = extractor.sequence([t for t, _, _ in window])
-        for group in _person_groups(tagger, window, seq, threshold):
-            groups.append([lo + j for j in group])
+    with _tagger_lock:
+        tagger, extractor = _load()
+        threshold = PERSON_THRESHOLD if threshold is None else threshold
+        tokens = tokenize_with_offsets(text)
+        groups: list[list[int]] = []
+        for lo, hi in _windows(tokens, text):
+            window = tokens[lo:hi]
+            seq = extractor.sequence([t for t, _, _ in window])
+            for group in _person_groups(tagger, window, seq, threshold):
+                groups.append([lo + j for j in group])
     if not groups:
         return []
     groups = _propagate(tokens, groups)
@@ -562,7 +577,7 @@ def person_spans(text: str, threshold: float | None = None) -> list[tuple[int, i
     spans: list[tuple[int, int]] = []
     for group in groups:
         first_token, start, _ = tokens[group[0]]
-        cut = _clitic_length(_token_info(first_token)[0], extractor.names, seen)
+        cut = _clitic_length(first_token, extractor.names, seen)
         if cut:
             start += _leading_chars(first_token, cut)
         spans.append((start, tokens[group[-1]][2]))

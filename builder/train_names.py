@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 import time
 from pathlib import Path
@@ -37,7 +38,7 @@ CRF_PARAMS = {
 KEEP_LABELS = {"B-PERS", "I-PERS", "B-LOC", "I-LOC", "B-ORG", "I-ORG", "B-MISC", "I-MISC"}
 
 # Particles that begin arabnamer's multi-word names («عبد الله», «أبو بكر»).
-_NAME_PARTICLES = {"عبد", "أبو", "ابو", "ابن", "بن", "بنت", "آل", "ال", "أم", "ام", "ولد"}
+_NAME_PARTICLES = {"عبد", "أبو", "ابو", "ابن", "بن", "بنت", "آل", "أم", "ام", "ولد"}
 
 
 def read_conll(path: Path) -> list[tuple[list[str], list[str]]]:
@@ -154,11 +155,9 @@ def evaluate_dev(dev_dir: Path) -> dict:
             text = (dev_dir / "articles" / f"{article}.txt").read_text(encoding="utf-8")
             spans_by_article[article] = (text, names.person_spans(text))
         text, spans = spans_by_article[article]
-        haystack, needle = text.translate(fold), speaker.translate(fold)
-        occurrences, at = [], haystack.find(needle)
-        while at != -1:
-            occurrences.append((at, at + len(needle)))
-            at = haystack.find(needle, at + 1)
+        # Any run of whitespace between the words matches («عبدالله  الكعيد»).
+        pattern = r"\s+".join(re.escape(word) for word in speaker.translate(fold).split())
+        occurrences = [m.span() for m in re.finditer(pattern, text.translate(fold))]
         if not occurrences:
             continue
         result["found_in_text"] += 1
@@ -180,8 +179,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="folder holding anercorp/ and arabnamer/ (default: %(default)s)")
     parser.add_argument("--out-dir", type=Path, default=names.RESOURCE_DIR,
                         help="where the model and name list go (default: %(default)s)")
-    parser.add_argument("--dev-dir", type=Path, default=None,
-                        help="dev corpus (articles/, gold/) to measure speaker coverage on")
+    parser.add_argument("--dev-dir", type=Path, nargs="?", const=DEFAULT_DEV_DIR, default=None,
+                        help="also measure speaker coverage on this dev corpus (articles/, gold/); "
+                             "without a value: %(const)s")
     parser.add_argument("--skip-train", action="store_true",
                         help="only evaluate the model already in --out-dir")
     args = parser.parse_args(argv)
@@ -198,6 +198,9 @@ def main(argv: list[str] | None = None) -> int:
     if not args.skip_train:
         name_tokens = arabnamer_tokens(args.ner_dir / NAMES_FILE)
         names_path.write_text("\n".join(name_tokens) + "\n", encoding="utf-8")
+    elif not model_path.is_file():
+        print(f"error: --skip-train but no model at {model_path}", file=sys.stderr)
+        return 2
     name_set = names.load_name_tokens(names_path)
     test = read_conll(args.ner_dir / TEST_FILE)
 
@@ -221,7 +224,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"ANERcorp test PERS, {label}: P={precision:.3f} R={recall:.3f} F1={f1:.3f}")
 
     if args.dev_dir is not None:
-        if not names_path.samefile(names.NAME_TOKENS_PATH) or not model_path.samefile(names.MODEL_PATH):
+        if model_path.resolve() != names.MODEL_PATH.resolve():
             print("note: dev coverage uses the shipped model in builder/resources/ner/")
         dev = evaluate_dev(args.dev_dir)
         print(f"dev person speakers: {dev['speakers']}, name found in text: {dev['found_in_text']}, "

@@ -41,7 +41,9 @@ ARABIC_TANWEEN = re.compile("[\u064b-\u064d]")
 # Punctuation between two words that ends a speaker phrase.
 _PHRASE_BREAK = re.compile(r"[،,:؛;.!?؟()\[\]«»“”\"„″‘’\n\-–—/]")
 # Words that may stand between a cue and its subject without being part of it.
-_SKIP_AFTER_CUE = frozenset(fold_key(w) for w in ("أيضا", "ايضا", "كذلك", "بدوره", "بدورها", "مجددا", "بدوره،", "سابقا", "سابقًا"))
+_SKIP_AFTER_CUE = frozenset(fold_key(w) for w in ("أيضا", "ايضا", "كذلك", "بدوره", "بدورها", "مجددا", "سابقا", "سابقًا",
+                                                  # «ورد عليه X»: the pronoun object comes before the subject
+                                                  "عليه", "عليها", "عليهم", "له", "لها", "لهم"))
 # Prepositions that may continue an unnamed source's phrase («مسؤول في الخارجية»).
 _ANONYMOUS_LINKS = frozenset(fold_key(w) for w in ("في", "من", "لدى", "عن", "على"))
 _MAX_SUBJECT_WORDS = 9
@@ -97,6 +99,7 @@ def _lex() -> dict[str, frozenset[str]]:
         "groups": folded_set("speakers", "group_heads"),
         "addressees": folded_set("speakers", "addressee_prepositions"),
         "stops": folded_set("speakers", "speaker_stops"),
+        "media": folded_set("speakers", "media"),
     }
 
 
@@ -153,6 +156,55 @@ def _is_addressee_word(key: str) -> bool:
     return key.startswith("ل") and len(key) > 2 and key not in _NEGATIONS and fold_key(key) not in _lex()["stops"]
 
 
+def _is_sure_addressee(word: str) -> bool:
+    """A ل-word that cannot be a name starting with ل («لورا», «لويد»): ل + article («للصحفيين»),
+    ل with tatweel («لـCNN»), a pronoun suffix («لنظيره»), or a medium («لرويترز», «لوكالة»)."""
+    key = fold_key(word)
+    if _in(key, _lex()["addressees"]):
+        return True
+    if not key.startswith("ل") or len(key) <= 2 or key in _NEGATIONS:
+        return False
+    rest = key[1:]
+    return (word.startswith(("لل", "لـ")) or key.endswith(("ه", "ها", "هم", "هما", "كم")) or rest in _lex()["media"]
+            or ("ال" + rest) in _lex()["media"])
+
+
+def _merge_family_mentions(text: str, persons: set[tuple[int, int]], quote_extents) -> list[tuple[int, int]]:
+    """Add every later use of a known person's family name as a mention of them: news names
+    «كاني ويست» once, then writes «ويست»; the recogniser misses many of those short uses."""
+    family = {}
+    for start, end in persons:
+        name_words = words(text, start, end)
+        if len(name_words) >= 2 and not is_definite(name_words[-1][0]) and len(fold_key(name_words[-1][0])) >= 3:
+            family.setdefault(fold_key(name_words[-1][0]), True)
+    if not family:
+        return sorted(persons)
+    covered = sorted(persons)
+    starts = [s for s, _e in covered]
+    added = set(persons)
+    for word, start, end in words(text):
+        key = fold_key(word)
+        if key not in family and not (len(key) > 3 and key[0] in "وف" and key[1:] in family):
+            continue
+        index = bisect_left(starts, start + 1) - 1
+        if index >= 0 and covered[index][0] <= start < covered[index][1]:
+            continue  # already inside a name
+        if key not in family:
+            start += 1  # «وويست» -> «ويست»
+        added.add((start, end))
+    return merge_spans(sorted(added))
+
+
+_INITIAL = re.compile(r"\w{1,3}(?=\.)")
+
+
+def _word_start(text: str, end: int) -> int:
+    start = end
+    while start > 0 and text[start - 1].isalnum():
+        start -= 1
+    return start
+
+
 class ArticleContext:
     """Per-article lookups: words outside quotes, person spans, sentences."""
 
@@ -168,7 +220,8 @@ class ArticleContext:
         ]
         self.quote_opens = [a for a, _b in self.quote_extents]
         self._max_end_upto = list(accumulate((b for _a, b in self.quote_extents), max))
-        self.persons = sorted({span for span in (self._trim_titles(s, e) for s, e in person_spans) if span is not None})
+        trimmed = {span for span in (self._trim_titles(s, e) for s, e in person_spans) if span is not None}
+        self.persons = sorted(_merge_family_mentions(text, trimmed, self.quote_extents))
         self.person_starts = [s for s, _e in self.persons]
         self.person_start_set = frozenset(self.person_starts)
         self.words = self._words_outside_quotes()
@@ -245,7 +298,11 @@ class ArticleContext:
         return pos in self.person_start_set
 
     def gap_breaks(self, left_end: int, right_start: int) -> bool:
-        """Punctuation or a quote mark between two words ends a phrase (marks around a name do not)."""
+        """Punctuation or a quote mark between two words ends a phrase (marks around a name do
+        not, nor the dot between initials: «تي.آي.»)."""
+        if self.text[left_end:right_start] == "." and _INITIAL.fullmatch(self.text, _word_start(self.text, left_end), left_end) \
+                and _INITIAL.match(self.text, right_start):
+            return False
         return any(_PHRASE_BREAK.match(self.text, i) and i not in self.name_marks for i in range(left_end, right_start))
 
 
@@ -276,8 +333,8 @@ def _phrase_after(ctx: ArticleContext, index: int, limit: int) -> list[tuple[str
             if head_kind is None and not _is_title(key):
                 if key in lex["stops"] or cue_lookup(word) is not None:
                     break
-                if _is_addressee_word(key) and not ctx.name_starts_at(start):
-                    break
+                if _is_sure_addressee(word) and not ctx.name_starts_at(start):
+                    break  # «وقال لرويترز»; but «وقال لورا ...» names the speaker
             anonymous = head_kind == "anonymous"
         else:
             if cue_lookup(word) is not None or _in(key, lex["documents"]):
@@ -409,7 +466,12 @@ class Resolver:
         head_kind = _kind_of_head(first_key)
         indefinite_head = head_kind == "anonymous" and not is_definite(phrase[0][0])
         if head_kind is not None and person is not None and person[0] > phrase[0][1] and (indefinite_head or not _is_title(first_key)):
-            person = None  # «مسؤول كبير في شركة ...»: a name inside an unnamed source's phrase is not the source
+            # «مسؤول كبير في شركة ...»: a name inside an unnamed source's phrase is not the source,
+            # unless the head is a title whose chain leads to that name («وزير الرياضة فيتالي موتكو»).
+            titled = name_after_title(self.text, phrase) if _is_title(first_key) else None
+            if (titled is None or len(words(self.text, *person)) < 2
+                    or not (titled[0] <= person[0] < titled[1] or person[0] <= titled[0] < person[1])):
+                person = None  # a one-word «name» after «مسؤول» is its adjective («مسؤول كبير»)
         if indefinite_head and person is not None and person[0] == phrase[0][1]:
             person = None  # the recogniser took the head itself for a name
         if person is not None:
@@ -689,6 +751,8 @@ def _subject_position(ctx: ArticleContext, candidates, span: tuple[int, int], cu
     right before the verb, an appositive role between commas allowed («دانا سترول، قالت»).
     A name inside narration («وهي تنتظر خاشقجي في الخارج، قالت») is not the subject."""
     index = next((i for i, w in enumerate(candidates) if w[1] >= span[0]), len(candidates))
+    while index and _is_title(fold_key(candidates[index - 1][0])):
+        index -= 1  # «أما الدكتورة ماينن ...»: the title belongs to the subject
     opening = [w for w in candidates[:index] if fold_key(w[0]) not in _SENTENCE_OPENERS and fold_key(w[0]) not in _CLAUSE_OPENERS]
     if not opening:
         return True
@@ -853,6 +917,7 @@ def _carry(events: list[Event], resolver: Resolver, sentence: int, cue: Cue) -> 
     return resolver.previous()
 
 
+_PREPOSITIONS = frozenset(fold_key(w) for w in ("عن", "على", "مع", "في", "إلى", "الى", "من", "ضد", "بين", "لدى", "حول", "أمام", "بعد", "قبل"))
 _SENTENCE_OPENERS = frozenset(fold_key(w) for w in ("من", "جانب", "آخر", "جهة", "أخرى", "ناحية", "جانبه", "جانبها", "جهته", "جهتها", "بدوره", "بدورها", "وبدوره", "ومن", "أما", "اما", "وأما", "لكن", "ولكن", "بينما", "فيما"))
 
 
@@ -871,10 +936,14 @@ def _sentence_subject(ctx: ArticleContext, resolver: Resolver, sentence: int, cu
     first = skipped[0]
     if opening.index(first) > 3:
         return None
-    for candidate in skipped[:4]:
+    for position, candidate in enumerate(skipped[:6]):
         span = ctx.person_at(candidate[1], candidate[2])
-        if span is not None and span[0] >= sentence_start:
-            return Speaker(resolver.canonical(span), "person", span, None, GENDERS.get(cue.gender, "unknown"))
+        if span is None or span[0] < sentence_start:
+            continue
+        previous = fold_key(skipped[position - 1][0]) if position else ""
+        if previous in _PREPOSITIONS:
+            continue  # «دافع عن ويست»: the object of a preposition is not the subject
+        return Speaker(resolver.canonical(span), "person", span, None, GENDERS.get(cue.gender, "unknown"))
     for candidate in skipped[:3]:
         # «أثار تقرير للمفتش العام ...، مشيرا إلى أن “...”»: a report or body opening the sentence.
         if _kind_of_head(fold_key(candidate[0])) in ("document", "organization"):

@@ -72,7 +72,8 @@ def _clause(text: str, all_words, index: int) -> list[tuple[str, int, int]]:
     for word in all_words[index:index + _MAX_CHAIN_WORDS + _MAX_NAME_WORDS]:
         if previous_end is not None:
             gap = text[previous_end:word[1]]
-            if _BREAK.search(gap):
+            initials = gap == "." and len(clause[-1][0]) <= 3 and len(word[0]) <= 3  # «تي.آي.»
+            if _BREAK.search(gap) and not initials:
                 break
         clause.append(word)
         previous_end = word[2]
@@ -192,7 +193,7 @@ def title_anchored_spans(text: str) -> list[tuple[int, int]]:
             continue
         chain = _clause(text, all_words, index)
         span = name_after_title(text, chain)
-        if span is None and len(chain) <= 4:
+        if span is None and len(chain) <= _MAX_CHAIN_WORDS:
             following = text[chain[-1][2]:chain[-1][2] + 3] if chain else ""
             if following.strip().startswith(("،", ",")):
                 # «رئيس بعثة صندوق النقد الدولي، بيورن روتر،»

@@ -15,6 +15,9 @@ STAGE = "segment"
 # A sentence ends at . ! ? ؟ (or an ellipsis) followed by white space; closing marks glued to the
 # stop («العسكرية”.») belong to the sentence that ends.
 _SENTENCE_END = re.compile(r"[.!?؟…]+[”»\"’″)]*(?=\s)")
+# A full stop right after one or two letters is an abbreviation or initials («د. سعاد»,
+# «تي.آي. قال»), not the end of a sentence.
+_ABBREVIATION = re.compile(r"(?:(?:^|[\s(])\w\.|(?:^|[\s(])(?:\w{1,3}\.){2,})$")
 
 
 def sentence_spans(text: str, lo: int, hi: int, protected: list[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -29,6 +32,8 @@ def sentence_spans(text: str, lo: int, hi: int, protected: list[tuple[int, int]]
         cut = match.end()
         k = bisect.bisect_left(starts, cut) - 1
         if k >= 0 and protected[k][0] < cut < protected[k][1]:
+            continue
+        if match.group() == "." and _ABBREVIATION.search(text, max(lo, cut - 12), cut):
             continue
         if text[start:cut].strip():
             spans.append(_trim(text, start, cut))

@@ -47,3 +47,16 @@ def test_sentence_spans_skip_protected_spans():
 
 def test_empty_text():
     assert segment({"article_id": "t", "text": ""}) == {"article_id": "t", "paragraphs": [], "sentences": []}
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        # initials and abbreviations do not end a sentence
+        ("وقال د. سمير العلي إن الوضع مستقر. وأضاف أنه متفائل.", ["وقال د. سمير العلي إن الوضع مستقر.", "وأضاف أنه متفائل."]),
+        ("وكتب المغني جي.آر. على حسابه أنه سعيد. ثم غادر.", ["وكتب المغني جي.آر. على حسابه أنه سعيد.", "ثم غادر."]),
+    ],
+)
+def test_abbreviations_do_not_split(text, expected):
+    article = {"article_id": "t", "text": text}
+    assert [text[s:e] for s, e, _p in segment(article)["sentences"]] == expected

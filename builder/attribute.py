@@ -114,6 +114,16 @@ def _known_name_tokens() -> frozenset[str]:
 
 
 @cache
+def _common_words() -> frozenset[str]:
+    """Words the name recogniser's training news never had inside a person name."""
+    try:
+        from builder.names import load_common_words
+    except ImportError:
+        return frozenset()
+    return load_common_words()
+
+
+@cache
 def _anonymity_markers() -> tuple[str, ...]:
     return tuple(fold_phrase(m) for m in load("speakers")["anonymous_heads"]["markers"])
 
@@ -265,6 +275,8 @@ class ArticleContext:
             if i and not _can_continue_name(span_words, i):
                 span_words = span_words[:i]
                 break
+        if len(span_words) > 3 and not any(fold_key(w) in _NAME_LINKS for w, _s, _e in span_words):
+            span_words = span_words[:3]  # four-word spans are the recogniser running on («جاستن ترودو تذرّع ترامب»)
         if not span_words:
             return None
         return span_words[0][1], span_words[-1][2]
@@ -498,6 +510,8 @@ class Resolver:
         # An unknown short phrase right after a cue is most often a name the recogniser missed
         # («وقال الراجحي:»); longer ones are narration, not a source.
         known = _known_name_tokens()
+        if fold_key(phrase[0][0]) in _common_words() and fold_key(phrase[0][0]) not in known:
+            return None  # «لا يتفق بالضرورة»: a common word, not a name the recogniser missed
         if len(phrase) <= 2 or all(_bare(fold_key(w[0])) in known for w in phrase[:3]):
             name_words = phrase[:3]
             span = (name_words[0][1], name_words[-1][2])
@@ -582,6 +596,10 @@ class Resolver:
                 offset = 2 if key.startswith("لل") else 1
                 issuer_start = start + offset
                 if key.startswith("لل"):
+                    if i == len(phrase) - 1:
+                        # «البيان الختامي المشترك للقمة»: a bare back-reference names no issuer;
+                        # the statement itself is the source.
+                        return Speaker(_strip_clitic_from_name(self.text[phrase[0][1]:phrase[-1][2]]), "document", (phrase[0][1], phrase[-1][2]))
                     issuer_start = start + 1  # «للمفتش» -> «المفتش»: ل + ال contracted
                     return Speaker(self._issuer_text(issuer_start, phrase[-1][2], prefix="ا"), "document", (start, phrase[-1][2]))
                 return Speaker(self.text[issuer_start:phrase[-1][2]], "document", (issuer_start, phrase[-1][2]))
@@ -630,12 +648,18 @@ def _can_continue_name(span_words: list[tuple[str, int, int]], i: int) -> bool:
     """
     word = span_words[i][0]
     key = fold_key(word)
+    if fold_key(span_words[i - 1][0]) in _NAME_LINKS:
+        return True  # «عبدالله بن مساعد»
     bare_word = ARABIC_DIACRITICS_RE.sub("", word)
     if (_in(key, _lex()["addressees"]) or (key.startswith("ل") and not key.startswith("ال") and key not in _known_name_tokens())
-            or key[:2] in ("وب", "ول", "وك") or bare_word.startswith(("وال", "بال"))
+            or key[:2] in ("وب", "ول", "وك") or (bare_word.startswith(("وال", "بال")) and len(bare_word) > 5)
             or not _ARABIC_LETTER.match(word) or key in _lex()["stops"] or cue_lookup(word) is not None
             or (key.startswith("ب") and len(key) <= 3 and key not in _NAME_LINKS)
             or (key[0] in "يت" and key.endswith(("ه", "ها", "هم")) and len(key) >= 4 and key not in _known_name_tokens())):
+        return False
+    if key in _common_words() and key not in _known_name_tokens() and not is_definite(word):
+        # «ترامب بشدة»: a word the training news never had inside a name. Definite words are
+        # exempt: family names are often common words with ال («هدى العمر»).
         return False
     if is_definite(word) and is_definite(span_words[i - 1][0]):
         # Arab names have one family name with ال («ثابت محمد العباسي»); a second ال-word right
@@ -743,7 +767,7 @@ def _role_around(text: str, phrase, person: tuple[int, int]) -> tuple[int, int] 
     return None
 
 
-_SUBJECT_GAP = re.compile(r"^\s*(?:[،,]\s*)?(?:(?:قد|فقد|ف)\s*)?$")
+_SUBJECT_GAP = re.compile(r"^[\s«»“”\"″]*(?:[،,]\s*)?(?:(?:قد|فقد|ف)\s*)?$")
 
 
 def _subject_position(ctx: ArticleContext, candidates, span: tuple[int, int], cue_start: int, head: bool = False) -> bool:
@@ -751,8 +775,13 @@ def _subject_position(ctx: ArticleContext, candidates, span: tuple[int, int], cu
     right before the verb, an appositive role between commas allowed («دانا سترول، قالت»).
     A name inside narration («وهي تنتظر خاشقجي في الخارج، قالت») is not the subject."""
     index = next((i for i, w in enumerate(candidates) if w[1] >= span[0]), len(candidates))
-    while index and _is_title(fold_key(candidates[index - 1][0])):
-        index -= 1  # «أما الدكتورة ماينن ...»: the title belongs to the subject
+    # «أما الدكتورة ماينن», «لكن رئيس الوزراء اليوناني "أليكسيس تسيبراس"»: the title chain belongs to the subject.
+    back = index
+    while back and (_is_title(fold_key(candidates[back - 1][0])) or is_definite(candidates[back - 1][0])
+                    or fold_key(candidates[back - 1][0]) in _lex()["role_words"]):
+        back -= 1
+        if _is_title(fold_key(candidates[back][0])):
+            index = back
     opening = [w for w in candidates[:index] if fold_key(w[0]) not in _SENTENCE_OPENERS and fold_key(w[0]) not in _CLAUSE_OPENERS]
     if not opening:
         return True
@@ -802,7 +831,8 @@ def _subject_before(ctx: ArticleContext, cue_start: int, window_start: int, cue:
             role = role[1:]
         return role + phrase
     heads = [i for i, (word, _s, _e) in enumerate(candidates)
-             if _kind_of_head(fold_key(word)) in ("anonymous", "organization", "group") or _is_title(fold_key(word))]
+             if (_kind_of_head(fold_key(word)) in ("anonymous", "organization", "group") or _is_title(fold_key(word)))
+             and not (i and _is_title(fold_key(candidates[i - 1][0])))]  # «رئيس الوزراء»: a genitive of a title
     if not heads:
         return []
     first = heads[-1]
@@ -853,7 +883,7 @@ def find_events(ctx: ArticleContext, resolver: Resolver) -> list[Event]:
             event.rule, event.confidence = "nominal_cue/1", 0.75
         elif cue.kind == "participle":
             # «قال X “...”، مضيفا “...”»: the participle shares its sentence's main subject.
-            event.speaker = _same_sentence_speaker(events, sentence)
+            event.speaker = _same_sentence_speaker(events, sentence, cue)
             event.rule, event.confidence = "participle_carryover/1", 0.8
         else:
             after_index = index + 1
@@ -879,7 +909,7 @@ def find_events(ctx: ArticleContext, resolver: Resolver) -> list[Event]:
             if event.speaker is not None and cue.kind != "participle":
                 event.rule, event.confidence = "sentence_subject/1", 0.7
         if event.speaker is None:
-            event.speaker = _carry(events, resolver, sentence, cue)
+            event.speaker = _carry(events, resolver, sentence, cue, ctx)
         resolver.remember(event.speaker)
         events.append(event)
     return events
@@ -893,21 +923,35 @@ def _after_subordinator(ctx: ArticleContext, index: int) -> bool:
     return index > 0 and fold_key(ctx.words[index - 1][0]) in _SUBORDINATORS
 
 
-def _same_sentence_speaker(events: list[Event], sentence: int) -> Speaker | None:
+def _agrees(speaker: Speaker, cue: Cue) -> bool:
+    """The cue's gender does not contradict a person's known gender («قائلة» after a man)."""
+    wanted = GENDERS.get(cue.gender)
+    return wanted is None or speaker.kind != "person" or speaker.gender in (wanted, "unknown")
+
+
+def _same_sentence_speaker(events: list[Event], sentence: int, cue: Cue | None = None) -> Speaker | None:
     for event in reversed(events):
         if event.sentence != sentence:
             return None
-        if event.speaker is not None:
+        if event.speaker is not None and (cue is None or _agrees(event.speaker, cue)):
             return event.speaker
     return None
 
 
-def _carry(events: list[Event], resolver: Resolver, sentence: int, cue: Cue) -> Speaker | None:
-    """The source of the previous statement: first in the same sentence, else the last one named
-    whose gender agrees with the cue (Arabic verbs mark it: «وأضافت» cannot carry a man's words)."""
+def _carry(events: list[Event], resolver: Resolver, sentence: int, cue: Cue, ctx: ArticleContext | None = None) -> Speaker | None:
+    """The source of the previous statement: first in the same sentence; else the person a
+    preceding sentence without any speech opens with («بدا أن الرئيس الأمريكي ... . وكتب:»);
+    else the last one named whose gender agrees with the cue (Arabic verbs mark it:
+    «وأضافت» cannot carry a man's words)."""
     for event in reversed(events):
         if event.sentence == sentence and event.speaker is not None:
             return event.speaker
+    if ctx is not None and sentence > 0 and not any(e.sentence == sentence - 1 for e in events[-3:]):
+        previous_start = ctx.sentences[sentence - 1][0]
+        previous_end = ctx.sentences[sentence - 1][1]
+        subject = _sentence_subject(ctx, resolver, sentence - 1, previous_end, cue)
+        if subject is not None and subject.kind == "person" and _agrees(subject, cue) and previous_start < previous_end:
+            return subject
     wanted = GENDERS.get(cue.gender)
     for speaker in reversed(resolver.history[-6:]):
         if wanted is None or speaker.gender in (wanted, "unknown") or speaker.kind != "person":
@@ -946,7 +990,7 @@ def _sentence_subject(ctx: ArticleContext, resolver: Resolver, sentence: int, cu
         return Speaker(resolver.canonical(span), "person", span, None, GENDERS.get(cue.gender, "unknown"))
     for candidate in skipped[:3]:
         # «أثار تقرير للمفتش العام ...، مشيرا إلى أن “...”»: a report or body opening the sentence.
-        if _kind_of_head(fold_key(candidate[0])) in ("document", "organization"):
+        if _kind_of_head(fold_key(candidate[0])) in ("document", "organization", "group"):
             phrase = _phrase_after(ctx, ctx.word_index[candidate[1]], cue_start)
             return resolver.from_phrase(phrase, cue) if phrase else None
     return None
@@ -1109,7 +1153,8 @@ def _not_a_name(text: str, span: tuple[int, int]) -> bool:
     first = fold_key(span_words[0][0])
     if span_words[0][0].startswith("لل"):
         return True
-    return len(span_words) == 1 and (first in _lex()["stops"] or cue_lookup(span_words[0][0]) is not None or len(first) <= 2)
+    return len(span_words) == 1 and (first in _lex()["stops"] or cue_lookup(span_words[0][0]) is not None or len(first) <= 2
+                                     or (first in _common_words() and first not in _known_name_tokens()))
 
 
 def _adjective_after_title(text: str, span: tuple[int, int]) -> bool:

@@ -21,6 +21,7 @@ from typing import NamedTuple
 RESOURCE_DIR = Path(__file__).resolve().parent / "resources" / "ner"
 MODEL_PATH = RESOURCE_DIR / "persons.crfsuite"
 NAME_TOKENS_PATH = RESOURCE_DIR / "name_tokens.txt"
+COMMON_WORDS_PATH = RESOURCE_DIR / "common_words.txt"
 
 # ---------------------------------------------------------------------------
 # Tokenisation
@@ -109,6 +110,15 @@ _CLITIC_LETTERS = frozenset(_CLITIC_CONJ + _CLITIC_PREP)
 _CLITIC_ARTICLE = ("وال", "فال", "لل")
 
 _name_tokens: frozenset[str] | None = None
+
+
+def load_common_words(path: Path | None = None) -> frozenset[str]:
+    """Folded words that ANERcorp never has inside a person name (written by train_names)."""
+    path = path or COMMON_WORDS_PATH
+    if not path.exists():
+        return frozenset()
+    with path.open(encoding="utf-8") as handle:
+        return frozenset(line.strip() for line in handle if line.strip())
 
 
 def load_name_tokens(path: Path = NAME_TOKENS_PATH) -> frozenset[str]:

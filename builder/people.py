@@ -19,6 +19,7 @@ _BREAK = re.compile(r"[،,:؛;.!?؟()\[\]\n\-–—/]")
 _QUOTE_MARKS = set("«»“”\"„″‘’")
 _MAX_NAME_WORDS = 4
 _ROLE_LINKS = frozenset(fold_key(w) for w in ("في", "لدى"))
+_NAME_LINKS = frozenset(fold_key(w) for w in ("بن", "ابن", "بنت", "أبو", "ابو", "عبد", "آل", "أبي", "ابي"))
 _MAX_CHAIN_WORDS = 8
 
 
@@ -137,7 +138,8 @@ def name_after_title(text: str, chain: list[tuple[str, int, int]]) -> tuple[int,
     name = []
     for j in range(start, min(len(chain), start + _MAX_NAME_WORDS)):
         key = keys[j]
-        if _ends_name(key, chain[j][0]) or (name and _is_hearer(key)) or key in _lexicon()["heads"]:
+        after_link = bool(name) and keys[j - 1] in _NAME_LINKS  # «عبدالله بن مساعد»: after بن comes a name
+        if not after_link and (_ends_name(key, chain[j][0]) or (name and _is_hearer(key)) or key in _lexicon()["heads"]):
             break
         if name and any(ch in _QUOTE_MARKS for ch in text[name[-1][2]:chain[j][1]]):
             break  # a name in marks ends at its closing mark; a quote after a name is not part of it
@@ -177,6 +179,20 @@ def name_before_title(text: str, all_words, index: int) -> tuple[int, int] | Non
     return before[0][1], before[-1][2]
 
 
+def _appositive_name(clause: list[tuple[str, int, int]]) -> list[tuple[str, int, int]]:
+    """The name that opens a clause after «ROLE،»: «فتحي الخراط ومسؤولين بالمركز» -> «فتحي الخراط»."""
+    if not clause or is_definite(clause[0][0]) or _ends_name(fold_key(clause[0][0]), clause[0][0]):
+        return []
+    name = []
+    for word in clause[:_MAX_NAME_WORDS]:
+        key = fold_key(word[0])
+        if name and ((key[0] in "و" and len(key) > 3 and key not in _name_tokens()) or _ends_name(key, word[0])
+                     or _is_hearer(key) or (is_definite(word[0]) and is_definite(name[-1][0]))):
+            break
+        name.append(word)
+    return name
+
+
 def title_anchored_spans(text: str) -> list[tuple[int, int]]:
     """Person names standing next to a title anywhere in the text."""
     all_words = words(text)
@@ -199,9 +215,8 @@ def title_anchored_spans(text: str) -> list[tuple[int, int]]:
                 # «رئيس بعثة صندوق النقد الدولي، بيورن روتر،»
                 next_index = index + len(chain)
                 if next_index < len(all_words):
-                    appositive = _clause(text, all_words, next_index)
-                    names = [w for w in appositive[:3] if not is_definite(w[0]) or w is not appositive[0]]
-                    if 1 <= len(appositive) <= 3 and names and not _ends_name(fold_key(appositive[0][0]), appositive[0][0]):
+                    appositive = _appositive_name(_clause(text, all_words, next_index))
+                    if appositive:
                         span = (appositive[0][1], appositive[-1][2])
         if span is None:
             span = name_before_title(text, all_words, index)

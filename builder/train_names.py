@@ -173,6 +173,21 @@ def evaluate_dev(dev_dir: Path) -> dict:
     return result
 
 
+def common_words(sentences: list[tuple[list[str], list[str]]], min_count: int = 2) -> list[str]:
+    """Folded words seen at least min_count times outside any name and never in one: a word
+    list (not the corpus text) that lets attribution cut a recognised span where it runs into
+    narration («ترامب بشدة»)."""
+    from collections import Counter
+
+    from builder.text import fold_key
+
+    outside, inside = Counter(), Counter()
+    for tokens, labels in sentences:
+        for token, label in zip(tokens, labels):
+            (inside if label.endswith("PERS") else outside)[fold_key(token)] += 1
+    return sorted(word for word, count in outside.items() if count >= min_count and not inside[word] and len(word) > 1)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--ner-dir", type=Path, default=DEFAULT_NER_DIR,
@@ -198,6 +213,8 @@ def main(argv: list[str] | None = None) -> int:
     if not args.skip_train:
         name_tokens = arabnamer_tokens(args.ner_dir / NAMES_FILE)
         names_path.write_text("\n".join(name_tokens) + "\n", encoding="utf-8")
+        common = common_words(read_conll(args.ner_dir / TRAIN_FILE))
+        (args.out_dir / names.COMMON_WORDS_PATH.name).write_text("\n".join(common) + "\n", encoding="utf-8")
     elif not model_path.is_file():
         print(f"error: --skip-train but no model at {model_path}", file=sys.stderr)
         return 2

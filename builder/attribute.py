@@ -145,6 +145,8 @@ def _in(key: str, lexicon: frozenset[str]) -> bool:
 def _kind_of_head(key: str) -> str | None:
     """anonymous / document / organization / group when the word heads such a phrase."""
     lex = _lex()
+    if key.isdigit():
+        return "group"  # «وقال 18 في المئة ممن شملتهم الدراسة»: a share of people
     if len(key) > 4 and key.endswith("ا") and not key.endswith("يا"):
         key = key[:-1]  # accusative «مصدرا» is still «مصدر»
     for kind, name in (("anonymous", "anonymous"), ("document", "documents"), ("organization", "organizations"), ("group", "groups")):
@@ -347,7 +349,7 @@ def _phrase_after(ctx: ArticleContext, index: int, limit: int) -> list[tuple[str
                     break
                 if _is_sure_addressee(word) and not ctx.name_starts_at(start):
                     break  # «وقال لرويترز»; but «وقال لورا ...» names the speaker
-            anonymous = head_kind == "anonymous"
+            anonymous = head_kind == "anonymous" or key.isdigit()
         else:
             if cue_lookup(word) is not None or _in(key, lex["documents"]):
                 break  # «قادة الاتحاد الأوروبي بيانا»: the statement is not part of its issuer's name
@@ -638,6 +640,9 @@ class Resolver:
 _NAME_LINKS = frozenset(fold_key(w) for w in ("بن", "ابن", "بنت", "أبو", "ابو", "عبد", "آل", "أبي", "ابي", "ولد", "ذو", "دي", "دو", "فان", "فون"))
 
 
+_B_FUNCTION_WORDS = frozenset(fold_key(w) for w in ("بما", "بها", "به", "بهم", "بل", "بأن", "بان", "بعد", "بين", "بكل", "بشكل"))
+
+
 def _can_continue_name(span_words: list[tuple[str, int, int]], i: int) -> bool:
     """Whether the i-th word of a recognised span still belongs to the name.
 
@@ -654,8 +659,8 @@ def _can_continue_name(span_words: list[tuple[str, int, int]], i: int) -> bool:
     if (_in(key, _lex()["addressees"]) or (key.startswith("ل") and not key.startswith("ال") and key not in _known_name_tokens())
             or key[:2] in ("وب", "ول", "وك") or (bare_word.startswith(("وال", "بال")) and len(bare_word) > 5)
             or not _ARABIC_LETTER.match(word) or key in _lex()["stops"] or cue_lookup(word) is not None
-            or (key.startswith("ب") and len(key) <= 3 and key not in _NAME_LINKS)
-            or (key[0] in "يت" and key.endswith(("ه", "ها", "هم")) and len(key) >= 4 and key not in _known_name_tokens())):
+            or key in _B_FUNCTION_WORDS
+            or (key[0] in "يتبلك" and key.endswith(("ه", "ها", "هم", "هما")) and len(key) >= 4 and key not in _known_name_tokens())):
         return False
     if key in _common_words() and key not in _known_name_tokens() and not is_definite(word):
         # «ترامب بشدة»: a word the training news never had inside a name. Definite words are
@@ -870,6 +875,14 @@ def find_events(ctx: ArticleContext, resolver: Resolver) -> list[Event]:
         event = Event(cue, start, end, sentence)
         if cue.weak and not _weak_cue_confirmed(ctx, index, limit):
             continue
+        if index and fold_key(ctx.words[index - 1][0]) in _COMPLEMENTIZER_PRONOUNS:
+            # «وقال إنه أبلغ ترامب»: the verb's subject is the pronoun, i.e. the reporting
+            # speaker; what follows is its object or hearer.
+            event.speaker = _same_sentence_speaker(events, sentence, cue)
+            event.rule, event.confidence = "reported_clause/1", 0.7
+            resolver.remember(event.speaker)
+            events.append(event)
+            continue
         if (index + 1 < len(ctx.words) and fold_key(ctx.words[index + 1][0]) == "عدم") or (index > 0 and fold_key(ctx.words[index - 1][0]) == "عدم"):
             continue  # «طلب عدم نشر اسمه», «طالبا عدم كشف هويته» ask for anonymity; they are not speech
         if cue.kind == "according":
@@ -936,6 +949,9 @@ def _same_sentence_speaker(events: list[Event], sentence: int, cue: Cue | None =
         if event.speaker is not None and (cue is None or _agrees(event.speaker, cue)):
             return event.speaker
     return None
+
+
+_COMPLEMENTIZER_PRONOUNS = frozenset(fold_key(w) for w in ("إنه", "أنه", "انه", "بأنه", "بانه", "إنها", "أنها", "انها", "بأنها", "إنهم", "أنهم"))
 
 
 def _carry(events: list[Event], resolver: Resolver, sentence: int, cue: Cue, ctx: ArticleContext | None = None) -> Speaker | None:

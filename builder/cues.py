@@ -45,7 +45,7 @@ def lookup(word: str) -> Cue | None:
     key = fold_key(word)
     if key in table:
         return table[key]
-    if len(key) > 3 and key[0] in "وف":
+    if len(key) >= 3 and key[0] in "وف":  # «ورد» is و + «رد»
         cue = table.get(key[1:])
         if cue is not None:
             return cue

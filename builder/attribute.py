@@ -45,6 +45,7 @@ _SKIP_AFTER_CUE = frozenset(fold_key(w) for w in ("أيضا", "ايضا", "كذ�
                                                   # «ورد عليه X»: the pronoun object comes before the subject
                                                   "عليه", "عليها", "عليهم", "له", "لها", "لهم"))
 # Prepositions that may continue an unnamed source's phrase («مسؤول في الخارجية»).
+_PERCENT = re.compile(r"ال?م[ئا]ئ?ة")
 _ANONYMOUS_LINKS = frozenset(fold_key(w) for w in ("في", "من", "لدى", "عن", "على"))
 _MAX_SUBJECT_WORDS = 9
 _MAX_ANONYMOUS_WORDS = 9
@@ -356,7 +357,8 @@ def _phrase_after(ctx: ArticleContext, index: int, limit: int) -> list[tuple[str
             if _source_phrase(phrase) and is_definite(phrase[-1][0]) and not is_definite(word) and not _is_addressee_word(key) and key not in _ANONYMOUS_LINKS:
                 break  # «تقرير للمراقب العام للحسابات مخاوف»: after a definite noun, a bare noun is not its genitive
             if anonymous and key in _ANONYMOUS_LINKS:
-                links_used += 1
+                # «40 في المئة من المشاركين»: «في المئة» belongs to the number, not a link.
+                links_used += 0 if _PERCENT.match(ctx.text, end + 1) else 1
                 if links_used > 1:
                     break
             elif key in lex["stops"]:
@@ -655,6 +657,8 @@ def _can_continue_name(span_words: list[tuple[str, int, int]], i: int) -> bool:
     key = fold_key(word)
     if fold_key(span_words[i - 1][0]) in _NAME_LINKS:
         return True  # «عبدالله بن مساعد»
+    if len(span_words[i - 1][0]) <= 3 and span_words[i - 1][2] + 1 == span_words[i][1] and len(word) <= 3:
+        return True  # initials joined by a dot: «جي.آر»
     bare_word = ARABIC_DIACRITICS_RE.sub("", word)
     if (_in(key, _lex()["addressees"]) or (key.startswith("ل") and not key.startswith("ال") and key not in _known_name_tokens())
             or key[:2] in ("وب", "ول", "وك") or (bare_word.startswith(("وال", "بال")) and len(bare_word) > 5)

@@ -139,3 +139,45 @@ def test_every_row_has_the_contract_and_spans_hold():
             if row[f"{name}_start"] is not None:
                 assert body[row[f"{name}_start"]:row[f"{name}_end"]] == row[field]
         assert 0.0 <= row["confidence"] <= 1.0
+
+
+@pytest.mark.parametrize(
+    "text, expected_speaker",
+    [
+        # a later mention by family name is the same person («... كريم سلطان ... وقال سلطان»)
+        ("وصل الوزير كريم سلطان إلى المدينة صباحا. وقال سلطان “الزيارة ناجحة جدا”.", "كريم سلطان"),
+        # kinship noun: the relative speaks, resolved through the apposition that names her
+        ("وقالت نادية فارس، زوجة المعتقل، إن الزيارة ممنوعة. وأضافت زوجة المعتقل “لم نره منذ شهرين”.", "نادية فارس"),
+        # a title and its genitive chain, then the name with a family name in ال
+        ("وقال وزير الداخلية اللواء عمر الزين “الطرق آمنة الآن”.", "عمر الزين"),
+        # the role runs on to a comma; the name stands after it
+        ("وقال رئيس بعثة البنك الدولي، توماس برغر، “النمو سيتحسن العام المقبل”.", "توماس برغر"),
+        # a body named with its short name in brackets takes the short name
+        ("وقالت منظمة العفو الدولية (أمنستي) “يجب الإفراج عن المعتقلين فورا”.", "أمنستي"),
+        # a share of people as the subject
+        ("وقال 40 في المئة من المشاركين في الاستطلاع إن “الخدمة سيئة جدا”.", "40 في المئة من المشاركين"),
+        # «وقال إنه أبلغ X»: X is the hearer of the reported clause, not a new speaker
+        ("وقال الوزير سامي حداد إنه أبلغ نظيره “نحن لن نتراجع عن القرار”.", "سامي حداد"),
+        # initials are one name («تي.آي.»)
+        ("وقال المغني جي.آر. “سأعود إلى المسرح قريبا”.", "جي.آر"),
+        # a name that starts with ل is not a hearer
+        ("وقالت لمياء حسن “لن أتنازل عن حقي أبدا”.", "لمياء حسن"),
+        # the subject of a subjectless cue is the person the previous sentence opens with
+        ("ظهر الرئيس نبيل عيسى في المؤتمر متعبا. وكتب على حسابه: “سأعود إلى العمل غدا”.", "نبيل عيسى"),
+    ],
+)
+def test_more_speaker_rules(text, expected_speaker):
+    assert builder.extract(text)[-1]["speaker"] == expected_speaker
+
+
+@pytest.mark.parametrize(
+    "text, not_speaker",
+    [
+        # a name inside narration before a bare cue is not its subject
+        ("وردا على سؤال حول شعورها وهي تنتظر سمير العلي في الخارج، قالت: “شعرت بخوف كبير”.", "سمير العلي"),
+        # «لرويترز» is a hearer even right after the cue
+        ("وقال لرويترز مصدر في الشركة: “الصفقة انتهت بالفشل التام أمس”.", "لرويترز"),
+    ],
+)
+def test_not_the_speaker(text, not_speaker):
+    assert builder.extract(text)[-1]["speaker"] != not_speaker

@@ -459,6 +459,11 @@ class Resolver:
         start, end = phrase[0][1], phrase[-1][2]
         gender = GENDERS.get(cue.gender, "unknown")
         if first_key in lex["honorifics"]:
+            # «وقال سموه»: the person last named in the text, spoken before or not.
+            index = bisect_left(self.ctx.person_starts, start) - 1
+            if index >= 0:
+                person = self.ctx.persons[index]
+                return Speaker(self.canonical(person), "person", person, None, gender)
             return self._last_of_kind("person")
         introduced = _name_after_introducer(self.ctx, phrase)
         if introduced is not None:
@@ -925,11 +930,27 @@ def find_events(ctx: ArticleContext, resolver: Resolver) -> list[Event]:
             event.speaker = _sentence_subject(ctx, resolver, sentence, start, cue)
             if event.speaker is not None and cue.kind != "participle":
                 event.rule, event.confidence = "sentence_subject/1", 0.7
+        if event.speaker is None and cue.gender == "dual":
+            event.speaker = _pair_of_speakers(resolver)
+            if event.speaker is not None:
+                event.rule, event.confidence = "dual_carryover/1", 0.6
         if event.speaker is None:
             event.speaker = _carry(events, resolver, sentence, cue, ctx)
         resolver.remember(event.speaker)
         events.append(event)
     return events
+
+
+def _pair_of_speakers(resolver: Resolver) -> Speaker | None:
+    """«وقالا»: the dual verb speaks for the last two sources named, joined by « و »."""
+    pair: list[Speaker] = []
+    for speaker in reversed(resolver.history):
+        if speaker.name and all(speaker.name != other.name for other in pair):
+            pair.insert(0, speaker)
+        if len(pair) == 2:
+            kind = pair[0].kind if pair[0].kind == pair[1].kind else "group"
+            return Speaker(f"{pair[0].name} و {pair[1].name}", kind, None, None, "unknown")
+    return None
 
 
 _SUBORDINATORS = frozenset(fold_key(w) for w in ("حيث", "إذ", "اذ", "عندما", "حين", "حينما", "بعدما", "كما", "لما", "الذي", "التي", "الذين"))

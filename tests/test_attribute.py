@@ -181,3 +181,20 @@ def test_more_speaker_rules(text, expected_speaker):
 )
 def test_not_the_speaker(text, not_speaker):
     assert builder.extract(text)[-1]["speaker"] != not_speaker
+
+
+@pytest.mark.parametrize(
+    "text, speaker, rule",
+    [
+        # an honorific pronoun refers to the person last named
+        ("استقبل الأمير فيصل بن خالد، أمس، الوفد الزائر. وقال سموه “نرحب بكم في المنطقة”.", "فيصل بن خالد", "verb_first/1"),
+        # a dual verb with no subject speaks for the last two sources
+        ("التقى الوزير رامي عون بالسفير جون ميلر. وقال رامي عون إن اللقاء مثمر. وقال جون ميلر إنه متفائل. وقالا في بيان “سنعمل معا”.",
+         "رامي عون و جون ميلر", "dual_carryover/1"),
+        # two unnamed sources joined in the subject
+        ("وكان مصدر عسكري ومصدر أمني أشارا إلى “محاولة خطف فاشلة للطيارين”.", "مصدر عسكري ومصدر أمني", "subject_first/1"),
+    ],
+)
+def test_honorifics_and_several_speakers(text, speaker, rule):
+    row = builder.extract(text)[-1]
+    assert (row["speaker"], row["attribution_rule"]) == (speaker, rule)

@@ -612,11 +612,29 @@ class Resolver:
                     issuer_start = start + 1  # «للمفتش» -> «المفتش»: ل + ال contracted
                     return Speaker(self._issuer_text(issuer_start, phrase[-1][2], prefix="ا"), "document", (start, phrase[-1][2]))
                 return Speaker(self.text[issuer_start:phrase[-1][2]], "document", (issuer_start, phrase[-1][2]))
+        for _word, _start, word_end in phrase:
+            issuer = self._issuer_in_clause(word_end)
+            if issuer is not None:
+                return issuer
         earlier = self._last_of_kind("organization") or self._last_of_kind("document")
         if earlier is not None:
             return Speaker(earlier.name, "document", earlier.mention, earlier.role)
+        # «وأوضحت الدراسة أن ...» with no issuer anywhere: the document itself is the source.
         start, end = phrase[0][1], phrase[-1][2]
-        return Speaker(None, "document", (start, end))
+        return Speaker(_strip_clitic_from_name(self.text[start:end]), "document", (start, end))
+
+    def _issuer_in_clause(self, end: int) -> Speaker | None:
+        """«الدراسة التي نشرتها جامعة أكسفورد», «البيان الصادر عن الوزارة»: the issuer named
+        in the clause that follows the document."""
+        match = _ISSUER_CLAUSE.match(self.text, end)
+        if match is None:
+            return None
+        index = bisect_left(self.ctx.word_starts, match.end())
+        phrase = _phrase_after(self.ctx, index, match.end() + 80)
+        if not phrase:
+            return None
+        start, stop = phrase[0][1], phrase[-1][2]
+        return Speaker(_strip_clitic_from_name(self.text[start:stop]), "document", (start, stop))
 
     def _issuer_text(self, start: int, end: int, prefix: str) -> str:
         return prefix + self.text[start:end]
@@ -724,6 +742,9 @@ def _name_after_introducer(ctx: ArticleContext, phrase) -> tuple[int, int] | Non
     return None
 
 
+# The clause that names who issued a statement or report.
+_ISSUER_CLAUSE = re.compile(
+    r"\s*(?:ال)?(?:صادر|صادرة)\s+(?:عن|من)\s+|\s*(?:التي|الذي)\s+(?:نشرت|نشر|أصدرت|أصدر|أعدت|أعد|وزعت|وزع|أجرت|أجرى)(?:ها|ه)?\s+")
 _BRACKETED = re.compile(r"\(([^()\n]{2,40})\)")
 
 

@@ -198,3 +198,18 @@ def test_not_the_speaker(text, not_speaker):
 def test_honorifics_and_several_speakers(text, speaker, rule):
     row = builder.extract(text)[-1]
     assert (row["speaker"], row["attribution_rule"]) == (speaker, rule)
+
+
+@pytest.mark.parametrize(
+    "text, speaker",
+    [
+        # the issuer named in the clause after the document
+        ("وأوضحت الدراسة التي نشرتها جامعة أكسفورد أن “التدخين يضاعف خطر الإصابة”.", "جامعة أكسفورد"),
+        ("وجاء في البيان الصادر عن وزارة الداخلية: “تم القبض على المتهمين”.", "وزارة الداخلية"),
+        # no issuer anywhere: the document itself is the source
+        ("وأوضحت الدراسة أن “التدخين يضاعف خطر الإصابة بالمرض”.", "الدراسة"),
+    ],
+)
+def test_document_issuers(text, speaker):
+    row = builder.extract(text)[-1]
+    assert (row["speaker"], row["speaker_type"]) == (speaker, "document")

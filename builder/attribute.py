@@ -115,6 +115,23 @@ def _known_name_tokens() -> frozenset[str]:
 
 
 @cache
+def _rule_table() -> dict[str, tuple[str, float]]:
+    """Short rule name -> (versioned name, confidence), from resources/rules.json."""
+    table = {}
+    for name, spec in load("rules")["rules"].items():
+        table[name.split("/")[0]] = (name, float(spec["confidence"]))
+    return table
+
+
+def rule(short_name: str) -> tuple[str, float]:
+    """(versioned rule name, confidence) for a rule; an unknown name is a programmer error."""
+    try:
+        return _rule_table()[short_name]
+    except KeyError:
+        raise KeyError(f"no attribution rule {short_name!r}; rules are {sorted(_rule_table())}") from None
+
+
+@cache
 def _common_words() -> frozenset[str]:
     """Words the name recogniser's training news never had inside a person name."""
     try:
@@ -909,7 +926,7 @@ def find_events(ctx: ArticleContext, resolver: Resolver) -> list[Event]:
             # «وقال إنه أبلغ ترامب»: the verb's subject is the pronoun, i.e. the reporting
             # speaker; what follows is its object or hearer.
             event.speaker = _same_sentence_speaker(events, sentence, cue)
-            event.rule, event.confidence = "reported_clause/1", 0.7
+            event.rule, event.confidence = rule("reported_clause")
             resolver.remember(event.speaker)
             events.append(event)
             continue
@@ -919,15 +936,15 @@ def find_events(ctx: ArticleContext, resolver: Resolver) -> list[Event]:
             phrase = _phrase_after(ctx, index + 1, limit)
             phrase = _drop_leading_l(phrase, ctx.text)
             event.speaker = resolver.from_phrase(phrase, cue)
-            event.rule, event.confidence = "according_to/1", 0.8
+            event.rule, event.confidence = rule("according_to")
         elif cue.kind == "nominal":
             phrase = _source_after_an(ctx, index, sentence)
             event.speaker = resolver.from_phrase(phrase, cue) if phrase else None
-            event.rule, event.confidence = "nominal_cue/1", 0.75
+            event.rule, event.confidence = rule("nominal_cue")
         elif cue.kind == "participle":
             # «قال X “...”، مضيفا “...”»: the participle shares its sentence's main subject.
             event.speaker = _same_sentence_speaker(events, sentence, cue)
-            event.rule, event.confidence = "participle_carryover/1", 0.8
+            event.rule, event.confidence = rule("participle_carryover")
         else:
             after_index = index + 1
             if cue.document_only:
@@ -936,25 +953,25 @@ def find_events(ctx: ArticleContext, resolver: Resolver) -> list[Event]:
             if phrase:
                 event.speaker = resolver.from_phrase(phrase, cue)
                 event.addressee = _addressee_after(ctx, ctx.word_index[phrase[-1][1]] + 1, limit)
-                event.rule, event.confidence = "verb_first/1", 0.9
+                event.rule, event.confidence = rule("verb_first")
             if event.speaker is None and not cue.document_only and not _has_conjunction(word, "و") and not _after_subordinator(ctx, index):
                 window_start = max(ctx.sentences[sentence][0] if ctx.sentences else 0, _previous_boundary(ctx, events, start))
                 phrase = _subject_before(ctx, start, window_start, cue)
                 if phrase:
                     event.speaker = resolver.from_phrase(phrase, cue)
-                    event.rule, event.confidence = "subject_first/1", 0.8
+                    event.rule, event.confidence = rule("subject_first")
             if event.speaker is None and not event.rule:
-                event.rule, event.confidence = ("continuation/1" if cue.continuation else "carryover/1"), 0.75
+                event.rule, event.confidence = rule("continuation" if cue.continuation else "carryover")
             if event.speaker is None and phrase:
-                event.rule, event.confidence = "carryover/1", 0.6
+                event.rule, event.confidence = rule("carryover")
         if event.speaker is None:
             event.speaker = _sentence_subject(ctx, resolver, sentence, start, cue)
             if event.speaker is not None and cue.kind != "participle":
-                event.rule, event.confidence = "sentence_subject/1", 0.7
+                event.rule, event.confidence = rule("sentence_subject")
         if event.speaker is None and cue.gender == "dual":
             event.speaker = _pair_of_speakers(resolver)
             if event.speaker is not None:
-                event.rule, event.confidence = "dual_carryover/1", 0.6
+                event.rule, event.confidence = rule("dual_carryover")
         if event.speaker is None:
             event.speaker = _carry(events, resolver, sentence, cue, ctx)
         resolver.remember(event.speaker)
@@ -1172,21 +1189,23 @@ def attribute(article: dict, segments: dict, detected: dict, person_spans: list[
         event, pattern = _quote_event(events, ctx, quote, extent)
         row = _base_row(article["article_id"], text, quote)
         if event is not None and event.speaker is not None:
-            speaker, rule, confidence = event.speaker, event.rule, event.confidence
-            if pattern == "after":
-                rule = "after_quote/1" if rule in ("verb_first/1", "subject_first/1") else rule
+            speaker, rule_name, confidence = event.speaker, event.rule, event.confidence
+            if pattern == "after" and rule_name in (rule("verb_first")[0], rule("subject_first")[0]):
+                rule_name, confidence = rule("after_quote")
             _fill_cue(row, text, event)
         elif event is not None:
-            speaker, rule, confidence = previous_speaker, event.rule, 0.4
+            speaker = previous_speaker
+            rule_name, confidence = rule("cue_without_source")
             _fill_cue(row, text, event)
         else:
             speaker = _nearest_previous(events, extent[0]) or previous_speaker
-            rule, confidence = "nearest_previous/1", 0.3
+            rule_name, confidence = rule("nearest_previous")
         if speaker is None or not speaker.name:
-            row.update(speaker=None, speaker_type="unknown", attribution_rule="unknown/1", confidence=0.1)
+            rule_name, confidence = rule("unknown")
+            row.update(speaker=None, speaker_type="unknown", attribution_rule=rule_name, confidence=confidence)
         else:
             _fill_speaker(row, text, speaker)
-            row.update(attribution_rule=rule, confidence=confidence)
+            row.update(attribution_rule=rule_name, confidence=confidence)
             previous_speaker = speaker
         rows.append(row)
     return {"article_id": article["article_id"], "quotes": rows}

@@ -9,10 +9,10 @@ import json
 from pathlib import Path
 
 from builder.cues import cue_table
+from builder.resources import load
 from builder.text import fold_key
 
 # Rules that carry the speaker over from an earlier statement name themselves with one of these.
-CARRYOVER_RULE_WORDS = ("carryover", "continuation", "previous")
 
 
 def gold_stem(article_id: str) -> str:
@@ -52,15 +52,13 @@ def _cue_without_conjunction(cue: str | None) -> str | None:
 
 
 def _pattern(row: dict) -> str:
-    """before / after / carryover / other, read from where the cue stands and the rule's name.
-
-    Offsets rather than a table of rule names, so new attribution rules need no change here.
-    """
-    family = (row.get("attribution_rule") or "").split("/")[0]
+    """before / after / carryover / other: the pattern builder/resources/rules.json gives the row's
+    rule; for a rule it does not list, read from where the cue stands."""
     if row.get("speaker") is None:
         return "other"
-    if any(word in family for word in CARRYOVER_RULE_WORDS):
-        return "carryover"
+    spec = load("rules")["rules"].get(row.get("attribution_rule") or "")
+    if spec is not None and spec["pattern"] is not None:
+        return spec["pattern"]
     if row.get("cue_start") is not None:
         return "after" if row["cue_start"] >= row["quote_end"] else "before"
     return "other"

@@ -433,6 +433,7 @@ class Resolver:
         self.ctx = ctx
         self.text = ctx.text
         self.known_names: list[tuple[int, int]] = []  # in the order found
+        self._given_cache: dict[str, str | None] = {}
         # Folded words of every known full name, indexed by first and by last word.
         self._names_by_edge: dict[str, list[tuple[tuple[int, int], list[str]]]] = {}
         for span in ctx.persons:
@@ -464,7 +465,34 @@ class Resolver:
             # it), but not «دونالد ترامب جي أر», a different person who only contains it.
             if keys[-len(mention):] == mention or keys[:len(mention)] == mention:
                 best, best_len = self.text[start:end], len(keys)
+        if best_len == 1:
+            given = self._given_name_before(self.text[span[0]:span[1]])
+            if given is not None:
+                best = given
         return _strip_clitic_from_name(best)
+
+    def _given_name_before(self, family: str) -> str | None:
+        """«هاوزنر» -> «تسفي هاوزنر»: a family name written once with its given name, right after a
+        title or a definite word («رئيس لجنة الخارجية تسفي هاوزنر»)."""
+        if family in self._given_cache:
+            return self._given_cache[family]
+        found = None
+        for match in re.finditer(r"(?<![\w])" + re.escape(family) + r"(?![\w])", self.text):
+            before = words(self.text, max(0, match.start() - 40), match.start())
+            if len(before) < 2 or _PHRASE_BREAK.search(self.text, before[-1][2], match.start()):
+                continue
+            given, opener = before[-1], before[-2]
+            key = fold_key(given[0])
+            if (is_definite(given[0]) or _is_title(key) or key in _lex()["stops"] or cue_lookup(given[0]) is not None
+                    or (key in _common_words() and key not in _known_name_tokens())):
+                continue
+            opener_key = fold_key(opener[0])
+            after_comma = self.text[opener[2]:given[1]].strip() in ("،", ",")  # «المقرب من نتنياهو، تسفي هاوزنر»
+            if _is_title(opener_key) or is_definite(opener[0]) or after_comma or key in _known_name_tokens():
+                found = self.text[given[1]:match.end()]
+                break
+        self._given_cache[family] = found
+        return found
 
     # -- phrase to speaker ----------------------------------------------------------------
     def from_phrase(self, phrase: list[tuple[str, int, int]], cue: Cue) -> Speaker | None:
@@ -588,6 +616,9 @@ class Resolver:
             earlier = self._last_matching("anonymous", _bare(first_key))
             if earlier is not None:
                 return earlier
+            titled = self._person_with_role_words(phrase[1:])
+            if titled is not None:
+                return titled  # «قال المسؤول اليمني» after «وزير الداخلية اليمني عبده الحذيفي»
         if kind == "document":
             return self._document_issuer(phrase)
         if kind == "organization" and definite and len(phrase) == 1:
@@ -655,6 +686,18 @@ class Resolver:
 
     def _issuer_text(self, start: int, end: int, prefix: str) -> str:
         return prefix + self.text[start:end]
+
+    def _person_with_role_words(self, modifiers) -> Speaker | None:
+        """The last person speaker whose role holds one of these definite modifiers."""
+        keys = {_bare(fold_key(w)) for w, _s, _e in modifiers if is_definite(w)}
+        if not keys:
+            return None
+        for speaker in reversed(self.history):
+            if speaker.kind == "person" and speaker.role is not None:
+                role_keys = {_bare(fold_key(w)) for w, _s, _e in words(self.text, *speaker.role)}
+                if keys & role_keys:
+                    return speaker
+        return None
 
     def _last_of_kind(self, kind: str, phrase_span=None) -> Speaker | None:
         for speaker in reversed(self.history):

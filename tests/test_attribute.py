@@ -213,3 +213,22 @@ def test_honorifics_and_several_speakers(text, speaker, rule):
 def test_document_issuers(text, speaker):
     row = builder.extract(text)[-1]
     assert (row["speaker"], row["speaker_type"]) == (speaker, "document")
+
+
+@pytest.mark.parametrize(
+    "text, speaker",
+    [
+        # the family name alone expands to the full name written once elsewhere
+        ("التقى الوزير بالمستشار السابق، توفيق زهران، في مكتبه. وقال زهران “اللقاء كان وديا”.", "توفيق زهران"),
+        ("واجتمع رئيس اللجنة نادر قبلان بالوفد. وقال قبلان “سنرفع التوصيات غدا”.", "نادر قبلان"),
+    ],
+)
+def test_family_name_expands_to_full_name(text, speaker):
+    assert builder.extract(text)[-1]["speaker"] == speaker
+
+
+def test_definite_unnamed_source_refers_back_to_titled_person():
+    """«المسؤول اليمني» after «وزير الداخلية اليمني عادل ناصر» is that minister."""
+    text = ("وقال وزير الداخلية اليمني اللواء عادل ناصر إن الأمن عاد. "
+            "وعن الخسائر قال «المسؤول اليمني»: «لا أستطيع أن أتحدث عنها الآن».")
+    assert builder.extract(text)[-1]["speaker"] == "عادل ناصر"

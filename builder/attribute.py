@@ -747,7 +747,9 @@ def _can_continue_name(span_words: list[tuple[str, int, int]], i: int) -> bool:
             or key[:2] in ("وب", "ول", "وك") or (bare_word.startswith(("وال", "بال")) and len(bare_word) > 5)
             or not _ARABIC_LETTER.match(word) or key in _lex()["stops"] or cue_lookup(word) is not None
             or key in _B_FUNCTION_WORDS
-            or (key[0] in "يتبلك" and key.endswith(("ه", "ها", "هم", "هما")) and len(key) >= 4 and key not in _known_name_tokens())):
+            or (len(key) >= (4 if key[0] in "يت" else 5) and key[0] in "يتبل" and key.endswith(("ه", "ها", "هم", "هما"))
+                and key not in _known_name_tokens())
+            or (key[0] in "يت" and "\u0651" in word)):  # a verb with a doubled letter: «تذرّع», «يتوقّع»
         return False
     if key in _common_words() and key not in _known_name_tokens() and not is_definite(word):
         # «ترامب بشدة»: a word the training news never had inside a name. Definite words are
@@ -965,7 +967,7 @@ def find_events(ctx: ArticleContext, resolver: Resolver) -> list[Event]:
         event = Event(cue, start, end, sentence)
         if cue.weak and not _weak_cue_confirmed(ctx, index, limit):
             continue
-        if index and fold_key(ctx.words[index - 1][0]) in _COMPLEMENTIZER_PRONOUNS:
+        if index and fold_key(ctx.words[index - 1][0]) in _COMPLEMENTIZER_PRONOUNS and not ctx.text[ctx.words[index - 1][2]:start].strip():
             # «وقال إنه أبلغ ترامب»: the verb's subject is the pronoun, i.e. the reporting
             # speaker; what follows is its object or hearer.
             event.speaker = _same_sentence_speaker(events, sentence, cue)

@@ -232,3 +232,29 @@ def test_definite_unnamed_source_refers_back_to_titled_person():
     text = ("وقال وزير الداخلية اليمني اللواء عادل ناصر إن الأمن عاد. "
             "وعن الخسائر قال «المسؤول اليمني»: «لا أستطيع أن أتحدث عنها الآن».")
     assert builder.extract(text)[-1]["speaker"] == "عادل ناصر"
+
+
+@pytest.mark.parametrize(
+    "name_words, keeps",
+    [
+        (["جاستن", "ترودو", "تذرّع"], 2),     # a verb with a doubled letter ends the name
+        (["ترامب", "بتعليقاته"], 1),          # ب + noun + pronoun suffix
+        (["لارس", "كالشكه"], 2),              # a family name starting with «كال» stays
+        (["عبدالله", "بن", "مساعد"], 3),      # after «بن» comes a name, even a title word
+        (["هدى", "العمر"], 2),                # a family name with ال that is also a common noun
+        (["جي", "آر"], 2),                    # initials
+    ],
+)
+def test_recognised_name_trimming(name_words, keeps):
+    from builder.attribute import _can_continue_name
+
+    text = " ".join(name_words)
+    if name_words == ["جي", "آر"]:
+        text = "جي.آر"
+    from builder.text import words
+
+    span_words = words(text)
+    kept = 1
+    while kept < len(span_words) and _can_continue_name(span_words, kept):
+        kept += 1
+    assert kept == keeps

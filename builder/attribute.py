@@ -1219,6 +1219,8 @@ def attribute(article: dict, segments: dict, detected: dict, person_spans: list[
     """{article_id, quotes: [rows]} following the row contract."""
     text = article["text"]
     quotes = detected["quotes"]
+    if not quotes:
+        return {"article_id": article["article_id"], "quotes": []}  # nothing to attribute: skip the name search
     if person_spans is None:
         person_spans = _person_spans(text)
     name_marks = frozenset(

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 ARABIC_DIACRITICS = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640]")
 _LETTER_MAP = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ى": "ي", "ة": "ه", "ؤ": "و", "ئ": "ي"})
@@ -14,6 +15,7 @@ _LETTER_MAP = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ى
 WORD = re.compile(r"[\w\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640]+")
 
 
+@lru_cache(maxsize=262_144)
 def fold_key(word: str) -> str:
     """Lookup key: no diacritics or tatweel, one alef, ى→ي, ة→ه, ؤ→و, ئ→ي."""
     return ARABIC_DIACRITICS.sub("", word).translate(_LETTER_MAP)

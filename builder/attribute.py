@@ -432,8 +432,9 @@ class Resolver:
     def __init__(self, ctx: ArticleContext):
         self.ctx = ctx
         self.text = ctx.text
-        self.known_names: list[tuple[int, int]] = []  # in the order found
         self._given_cache: dict[str, str | None] = {}
+        self._name_spellings: set[tuple[str, ...]] = set()
+        self._full_names: list[tuple[int, int]] = []  # one span per spelling of a name of 2+ words
         # Folded words of every known full name, indexed by first and by last word.
         self._names_by_edge: dict[str, list[tuple[tuple[int, int], list[str]]]] = {}
         for span in ctx.persons:
@@ -445,7 +446,12 @@ class Resolver:
         keys = [_bare(fold_key(w)) for w, _s, _e in words(self.text, *span)]
         if not keys or len(keys) > 5:
             return
-        self.known_names.append(span)
+        # Only names of two words or more can expand a mention, and one span per spelling is
+        # enough: this keeps lookups short when a name is repeated hundreds of times.
+        if len(keys) < 2 or tuple(keys) in self._name_spellings:
+            return
+        self._name_spellings.add(tuple(keys))
+        self._full_names.append(span)
         for edge in {keys[0], keys[-1]}:
             self._names_by_edge.setdefault(edge, []).append((span, keys))
 
@@ -636,7 +642,7 @@ class Resolver:
         """«وقال الرئيس الفلسطيني» names a person by role: find who holds it in the article."""
         start, end = phrase[0][1], phrase[-1][2]
         role_key = fold_phrase(self.text[start:end])
-        for name_start, name_end in self.known_names:
+        for name_start, name_end in self._full_names:
             before = fold_phrase(self.text[max(0, name_start - len(self.text[start:end]) - 3):name_start])
             if role_key and before.endswith(role_key):
                 return Speaker(self.canonical((name_start, name_end)), "person", (start, end), (start, end), gender)
@@ -742,6 +748,8 @@ def _can_continue_name(span_words: list[tuple[str, int, int]], i: int) -> bool:
         return True  # «عبدالله بن مساعد»
     if len(span_words[i - 1][0]) <= 3 and span_words[i - 1][2] + 1 == span_words[i][1] and len(word) <= 3:
         return True  # initials joined by a dot: «جي.آر»
+    if not key:
+        return False  # a «word» of tatweel or diacritics only folds to nothing (and key[0] below would raise)
     bare_word = ARABIC_DIACRITICS_RE.sub("", word)
     if (_in(key, _lex()["addressees"]) or (key.startswith("ل") and not key.startswith("ال") and key not in _known_name_tokens())
             or key[:2] in ("وب", "ول", "وك") or (bare_word.startswith(("وال", "بال")) and len(bare_word) > 5)

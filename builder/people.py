@@ -7,6 +7,7 @@ News names a person next to a title: «وزير الرياضة فيتالي مو
 
 from __future__ import annotations
 
+import bisect
 import re
 from functools import cache
 
@@ -186,7 +187,7 @@ def _appositive_name(clause: list[tuple[str, int, int]]) -> list[tuple[str, int,
     name = []
     for word in clause[:_MAX_NAME_WORDS]:
         key = fold_key(word[0])
-        if name and ((key[0] in "و" and len(key) > 3 and key not in _name_tokens()) or _ends_name(key, word[0])
+        if name and ((key[:1] == "و" and len(key) > 3 and key not in _name_tokens()) or _ends_name(key, word[0])
                      or _is_hearer(key) or (is_definite(word[0]) and is_definite(name[-1][0]))):
             break
         name.append(word)
@@ -228,8 +229,12 @@ def title_anchored_spans(text: str) -> list[tuple[int, int]]:
 def merge_spans(*groups: list[tuple[int, int]]) -> list[tuple[int, int]]:
     """Union of span lists; where spans overlap, the longest wins."""
     spans = sorted({s for group in groups for s in group}, key=lambda s: (-(s[1] - s[0]), s[0]))
-    kept: list[tuple[int, int]] = []
+    kept: list[tuple[int, int]] = []  # disjoint, sorted by start: only the neighbours can overlap
     for span in spans:
-        if all(span[1] <= k[0] or k[1] <= span[0] for k in kept):
-            kept.append(span)
-    return sorted(kept)
+        index = bisect.bisect_left(kept, span)
+        if index > 0 and kept[index - 1][1] > span[0]:
+            continue
+        if index < len(kept) and kept[index][0] < span[1]:
+            continue
+        kept.insert(index, span)
+    return kept

@@ -5,22 +5,36 @@ RAW ?= raw
 OUT ?= out
 WORKERS ?=
 MIN_CONFIDENCE ?= 0
+# Article pages in OUT/report (the first N articles by id); the rest are linked through the hub parquet.
+REPORT_ARTICLES ?= 1000
 GOLD ?= ../shared/corpus/dev/gold
 EVAL_RAW ?= ../shared/corpus/dev/articles
 HUB_REPO ?=
 PYTHON3 ?= python3
+# Where the per-article stages run: local (processes on this machine) or dask (a LocalCluster of
+# WORKERS processes, or the cluster at DASK_SCHEDULER=tcp://host:port; installs the dask extra).
+ENGINE ?= local
+# The id and text columns of .jsonl, .jsonl.gz, parquet and save_to_disk inputs.
+ID_COLUMN ?= id
+TEXT_COLUMN ?= text
+# `make bench BENCH_ARGS="--mb 10 --big-mb 40"` for a quicker run; see python -m builder.bench --help.
+BENCH_ARGS ?=
 
 VENV := .venv
 PY := $(VENV)/bin/python
 # Touched after a successful install, so the venv is rebuilt when pyproject.toml changes.
 VENV_STAMP := $(VENV)/.installed.stamp
+DASK_STAMP := $(VENV)/.dask.stamp
+ENGINE_STAMP := $(if $(filter dask,$(ENGINE)),$(DASK_STAMP))
+ENGINE_FLAG := --engine $(ENGINE)
+COLUMN_FLAGS := --id-column "$(ID_COLUMN)" --text-column "$(TEXT_COLUMN)"
 OFFLINE := HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1
 # WORKERS empty: leave the flag out, and the builder uses every core.
 WORKERS_FLAG := $(if $(strip $(WORKERS)),--workers $(WORKERS))
 # `make eval RAW=<dir>` scores that folder; a plain `make eval` scores the dev corpus.
 EVAL_RAW_DIR := $(if $(filter command line environment environment override,$(origin RAW)),$(RAW),$(EVAL_RAW))
 
-.PHONY: .venv build ingest segment detect attribute publish test eval push require-hub-repo names bench clean
+.PHONY: .venv venv-dask build ingest segment detect attribute publish report test eval push require-hub-repo names bench clean
 
 .venv: $(VENV_STAMP)
 
@@ -29,17 +43,29 @@ $(VENV_STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e ".[test]"
 	touch $@
 
-build: $(VENV_STAMP)
-	$(OFFLINE) $(PY) -m builder build --raw "$(RAW)" --out "$(OUT)" $(WORKERS_FLAG) --min-confidence $(MIN_CONFIDENCE)
+# The optional dask extra (ENGINE=dask, tests/test_dask.py).
+venv-dask: $(DASK_STAMP)
 
-ingest: $(VENV_STAMP)
-	$(OFFLINE) $(PY) -m builder ingest --raw "$(RAW)" --out "$(OUT)" $(WORKERS_FLAG)
+$(DASK_STAMP): $(VENV_STAMP)
+	$(PY) -m pip install --quiet -e ".[test,dask]"
+	touch $@
 
-segment detect attribute: $(VENV_STAMP)
-	$(OFFLINE) $(PY) -m builder $@ --out "$(OUT)" $(WORKERS_FLAG)
+build: $(VENV_STAMP) $(ENGINE_STAMP)
+	$(OFFLINE) $(PY) -m builder build --raw "$(RAW)" --out "$(OUT)" $(WORKERS_FLAG) $(ENGINE_FLAG) $(COLUMN_FLAGS) --min-confidence $(MIN_CONFIDENCE) --report-articles $(REPORT_ARTICLES)
+
+ingest: $(VENV_STAMP) $(ENGINE_STAMP)
+	$(OFFLINE) $(PY) -m builder ingest --raw "$(RAW)" --out "$(OUT)" $(WORKERS_FLAG) $(ENGINE_FLAG) $(COLUMN_FLAGS)
+
+segment detect attribute: $(VENV_STAMP) $(ENGINE_STAMP)
+	$(OFFLINE) $(PY) -m builder $@ --out "$(OUT)" $(WORKERS_FLAG) $(ENGINE_FLAG)
 
 publish: $(VENV_STAMP)
-	$(OFFLINE) $(PY) -m builder publish --out "$(OUT)" --min-confidence $(MIN_CONFIDENCE)
+	$(OFFLINE) $(PY) -m builder publish --out "$(OUT)" --min-confidence $(MIN_CONFIDENCE) --report-articles $(REPORT_ARTICLES)
+
+# The review site is written by publish (so by build too); this reruns publish alone, e.g. with
+# another REPORT_ARTICLES, and says where the site is.
+report: publish
+	@echo "open $(abspath $(OUT))/report/index.html in a browser"
 
 test: $(VENV_STAMP)
 	$(OFFLINE) $(PY) -m pytest -q
@@ -56,10 +82,10 @@ require-hub-repo:
 names: $(VENV_STAMP)
 	$(PY) -m builder.train_names
 
-# TODO(issue 4): builder/bench.py (throughput against the I/O floor) is not written yet.
+# Throughput of `make build` against the I/O floor, peak memory at two corpus sizes, speedup of 2
+# workers over 1, and where the time goes; on articles generated into a temporary folder.
 bench: $(VENV_STAMP)
-	@if [ -f builder/bench.py ]; then $(OFFLINE) $(PY) -m builder.bench; \
-	else echo "make bench: builder/bench.py does not exist yet" >&2; exit 2; fi
+	$(OFFLINE) $(PY) -m builder.bench $(BENCH_ARGS)
 
 # The build's siblings of OUT: its work folder, the previous OUT kept during the swap, the lock.
 OUT_SIBLINGS := $(foreach kind,building previous lock,$(dir $(patsubst %/,%,$(OUT))).$(notdir $(patsubst %/,%,$(OUT))).$(kind))

@@ -1,4 +1,4 @@
-"""Imported once by the forkserver before it forks the pool's workers (see runner._pool_context).
+"""Imported once by the forkserver before it forks the pool's workers (see builder.engines.local.pool_context).
 
 Loading the stages and running one tiny article fills their lexicon and model caches here, so
 every worker forks warm instead of spending its first half second on the same work.

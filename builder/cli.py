@@ -35,6 +35,16 @@ def positive_int(value: str) -> int:
     return number
 
 
+def article_count(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        number = -1
+    if number < 0:
+        raise argparse.ArgumentTypeError(f"must be a whole number of articles, 0 or more (got {value!r})")
+    return number
+
+
 def confidence(value: str) -> float:
     try:
         number = float(value)
@@ -55,12 +65,22 @@ def make_parser() -> argparse.ArgumentParser:
                 min_confidence: bool = False) -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=help, description=help)
         if raw:
-            sub.add_argument("--raw", type=Path, default=Path("raw"), help="folder of *.txt / *.jsonl articles (default: raw)")
+            sub.add_argument("--raw", type=Path, default=Path("raw"),
+                             help="folder of articles: *.txt, *.jsonl, *.jsonl.gz, *.parquet, datasets saved with "
+                                  "save_to_disk (default: raw)")
+            sub.add_argument("--id-column", default="id", metavar="NAME",
+                             help="the article id column of .jsonl / parquet / saved-dataset inputs (default: id)")
+            sub.add_argument("--text-column", default="text", metavar="NAME",
+                             help="the article text column of .jsonl / parquet / saved-dataset inputs (default: text)")
         if out:
             sub.add_argument("--out", type=Path, default=Path("out"), help="output folder (default: out)")
         if workers:
             sub.add_argument("--workers", type=positive_int, default=None,
                              help="processes for the per-article stages (default: all cores; 1 runs in-process)")
+            sub.add_argument("--engine", choices=("local", "dask"), default="local",
+                             help="where the per-article stages run: local processes, or a Dask cluster (a LocalCluster "
+                                  "of WORKERS processes, or the scheduler at $DASK_SCHEDULER); dask needs "
+                                  '`pip install ".[dask]"` (default: local)')
         if min_confidence:
             sub.add_argument("--min-confidence", type=confidence, default=0.0,
                              help="leave out quotes whose confidence is below this (default: 0, keep all)")
@@ -68,12 +88,18 @@ def make_parser() -> argparse.ArgumentParser:
             sub.add_argument("--quiet", action="store_true", help="no progress bar")
         return sub
 
-    command("build", "run every stage on RAW and publish into OUT (replaced only on success)",
-            raw=True, workers=True, min_confidence=True)
+    build = command("build", "run every stage on RAW and publish into OUT (replaced only on success)",
+                    raw=True, workers=True, min_confidence=True)
     command("ingest", "stage 1: read RAW into OUT/stages/ingest", raw=True, workers=True)
     for stage in PER_ARTICLE_STAGES:
         command(stage, f"rerun the {stage} stage alone from the earlier stages in OUT/stages", workers=True)
-    command("publish", "write the datasets, hub folder, rejects and manifest from OUT/stages", min_confidence=True)
+    publish = command("publish", "write the datasets, hub folder, rejects, report and manifest from OUT/stages",
+                      min_confidence=True)
+    from builder.report import DEFAULT_MAX_ARTICLES
+
+    for sub in (build, publish):
+        sub.add_argument("--report-articles", type=article_count, default=None, metavar="N",
+                         help=f"article pages in OUT/report: the first N articles by id (default: {DEFAULT_MAX_ARTICLES})")
     extract = command("extract", "print the quote rows of one article body read from stdin, as JSON lines", out=False)
     extract.add_argument("--title", default="", help="the article's title (not searched for quotes)")
     evaluate = command("eval", "build RAW into a temporary folder and score its quotes against gold files",
@@ -106,9 +132,15 @@ def _run_config(args: argparse.Namespace):
     from builder.runner import RunConfig
 
     config = RunConfig(out=getattr(args, "out", None), raw=getattr(args, "raw", None),
-                       min_confidence=getattr(args, "min_confidence", 0.0), quiet=getattr(args, "quiet", False))
+                       min_confidence=getattr(args, "min_confidence", 0.0), quiet=getattr(args, "quiet", False),
+                       report_articles=getattr(args, "report_articles", None))
     if getattr(args, "workers", None):
         config.workers = args.workers
+    config.engine = getattr(args, "engine", "local")
+    if (getattr(args, "id_column", "id"), getattr(args, "text_column", "text")) != ("id", "text"):
+        from builder.sources import Columns
+
+        config.columns = Columns(args.id_column, args.text_column)
     return config
 
 
@@ -116,6 +148,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     from builder.runner import build
 
     print(build(_run_config(args)).format())
+    print(f"report: {args.out / 'report' / 'index.html'}")
     return 0
 
 

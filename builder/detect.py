@@ -369,7 +369,7 @@ class _Article:
                 for word in set(key.split()):
                     self._postings.setdefault(word, []).append(i)
         key = fold_phrase(text[quote["start"]:quote["end"]])
-        if not key:
+        if not key.strip():  # words of tatweel only fold to nothing
             return False
         rarest = min(key.split(), key=lambda w: len(self._postings.get(w, ())))
         return any(self.found[i] is not quote and key in self._keys[i] for i in self._postings.get(rarest, ()))
@@ -408,7 +408,7 @@ def _tie(text: str, quote: dict, paragraph: tuple[int, int], article: _Article) 
             reach = rules["reported_inna_window_words"] if before[i][0].lstrip("وف").startswith("إ") else rules["reported_cue_window_words"]
             if any(_is_cue(w) for w, _, _ in before[max(0, i - reach):i]):
                 return "reported_clause"
-        elif key[0] in "وف" and _fkey(before[i][0])[1:] not in rules["function"] and i > 0 and text[before[i - 1][2]:before[i][1]].strip(" \"“”«»″") in ("،", ","):
+        elif key[:1] in ("و", "ف") and _fkey(before[i][0])[1:] not in rules["function"] and i > 0 and text[before[i - 1][2]:before[i][1]].strip(" \"“”«»″") in ("،", ","):
             break  # «…، واستدعى …»: a new clause, no longer the reported one
     window = before[-rules["cue_window_words"]:]
     for k, (word, _, _) in enumerate(window):

@@ -1,8 +1,13 @@
 """Stage 5, publish: the stage shards of OUT aggregated into the datasets users load.
 
 Writes OUT/quotes, OUT/articles, OUT/speakers (DatasetDicts saved with save_to_disk), OUT/hub
-(parquet and a dataset card), OUT/rejects.jsonl and OUT/manifest.json. Every quote row is checked
+(parquet and a dataset card), OUT/rejects.jsonl, OUT/report (the review site, builder/report.py)
+and OUT/manifest.json. Every quote row is checked
 against its article text first: a row that breaks the contract is a bug and stops the build.
+
+Publish streams: it reads the stage shards one at a time and appends their rows to parquet and
+Arrow shards as it goes (builder/sharded.py); the speakers, grouped over the whole corpus, and the
+rejects, sorted, go through external sorts. Memory does not grow with the corpus.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
 
-from builder import __version__, store
+from builder import __version__, sharded, store
 from builder.errors import BuildError, ContractError
 from builder.resources import versions
 from builder.store import STAGES
@@ -25,7 +30,7 @@ SPLITS = ("train", "validation", "test")
 # Speakers are counted over the whole corpus, so that config has a single split.
 SPEAKER_SPLIT = "train"
 CONFIG_NAMES = ("quotes", "articles", "speakers")
-PUBLISHED = (*CONFIG_NAMES, "hub", "rejects.jsonl", "manifest.json")
+PUBLISHED = (*CONFIG_NAMES, "hub", "rejects.jsonl", "report", "manifest.json")
 # (string field, start field, end field) of every span a quote row points into its article text.
 ROW_SPANS = (("quote", "quote_start", "quote_end"), ("speaker_mention", "speaker_start", "speaker_end"),
              ("cue", "cue_start", "cue_end"), ("addressee", "addressee_start", "addressee_end"))
@@ -55,11 +60,23 @@ class PublishReport:
     quotes_by_type: Counter = field(default_factory=Counter)
     quotes_by_rule: Counter = field(default_factory=Counter)
     licences: Counter = field(default_factory=Counter)  # licence as written -> articles
+    sources: Counter = field(default_factory=Counter)  # (source, licence) as written -> articles
+    speakers_by_type: Counter = field(default_factory=Counter)  # speaker_type -> canonical speakers
+    mean_confidence: float | None = None
     top_speakers: list = field(default_factory=list)  # (speaker, speaker_type, n_quotes)
 
     @property
     def rejected(self) -> int:
         return sum(self.rejected_by_reason.values())
+
+    def merge(self, part: "PublishReport") -> None:
+        """Add the counts of one shard's report (its Counters and whole numbers) to these."""
+        for name in self.__dataclass_fields__:
+            value = getattr(part, name)
+            if isinstance(value, Counter):
+                getattr(self, name).update(value)
+            elif type(value) is int:
+                setattr(self, name, getattr(self, name) + value)
 
     def counts(self) -> dict:
         return {"inputs": self.inputs, "published": self.published, "rejected": self.rejected,
@@ -69,17 +86,114 @@ class PublishReport:
                 "speakers": self.speakers, "splits": self.split_sizes}
 
 
-@dataclass
+# Scratch space of publish (external sort runs, the datasets' metadata), removed when it is done.
+SCRATCH = ".publish-scratch"
+# Speaker spill records: [fold key, speaker, speaker_type, speaker_role, speaker_gender, article_id].
+_SPILL_FIELDS = ("speaker", "speaker_type", "speaker_role", "speaker_gender", "article_id")
+SPEAKER_BATCH = 10_000  # speaker rows per table written
+PARALLEL_MIN_SHARDS_PER_WORKER = 4  # publish reads shards on a pool from this many shards a worker
+
+
 class Corpus:
-    """Published rows per config and split, gathered from the shards in input order."""
+    """Where the shards' rows go, in input order: the config writers (parquet and Arrow shards),
+    and external sorters for the rejects and the speakers' quotes."""
 
-    rows: dict = field(default_factory=lambda: {config: {split: [] for split in SPLITS} for config in CONFIG_NAMES})
+    def __init__(self, out: Path):
+        from schemas import CONFIGS
+
+        self.out = Path(out)
+        self.scratch = self.out / SCRATCH
+        shutil.rmtree(self.scratch, ignore_errors=True)
+        self.writers = {config: {split: sharded.SplitWriter(self.out, config, split, CONFIGS[config]) for split in splits}
+                        for config, splits in (("quotes", SPLITS), ("articles", SPLITS), ("speakers", (SPEAKER_SPLIT,)))}
+        self.rejects = sharded.ExternalSorter(self.scratch, "rejects", _reject_order)
+        self.speaker_quotes = sharded.ExternalSorter(self.scratch, "speaker-quotes", lambda record: record[0])
+        self.confidences = _ExactSum()
+
+    def add(self, part: "ShardPart", report: "PublishReport") -> None:
+        """One shard's part, in shard order."""
+        report.merge(part.report)
+        for reject in part.rejects:
+            self.rejects.add(reject)
+        self.speaker_quotes.extend(part.speaker_quotes)
+        for confidence in part.confidences:
+            self.confidences.add(confidence)
+        for (config, split), table in part.tables.items():
+            self.writers[config][split].write(table)
+
+    def close(self) -> None:
+        shutil.rmtree(self.scratch, ignore_errors=True)
+
+
+@dataclass
+class ShardPart:
+    """What one stage shard contributes to publish, computed on its own (in a worker): its Arrow
+    tables per (config, split), its counts, rejects, and the speaker records of its quotes."""
+
+    report: "PublishReport"
+    rows: dict = field(default_factory=lambda: {config: {split: [] for split in SPLITS}
+                                                for config in CONFIG_NAMES if config != "speakers"})
+    tables: dict = field(default_factory=dict)
     rejects: list = field(default_factory=list)
+    speaker_quotes: list = field(default_factory=list)
+    confidences: list = field(default_factory=list)
+    out_of_step: list = field(default_factory=list)
+
+    def finish(self) -> "ShardPart":
+        """Rows to Arrow tables (checked against the Features), quotes counted; rows dropped."""
+        from schemas import to_table
+
+        for config, splits in self.rows.items():
+            for split, rows in splits.items():
+                if config == "quotes":
+                    for row in rows:
+                        self.report.quotes_by_type[row["speaker_type"]] += 1
+                        self.report.quotes_by_rule[row["attribution_rule"]] += 1
+                        self.confidences.append(row["confidence"])
+                        if row["speaker"]:
+                            self.speaker_quotes.append([_speaker_key(row["speaker"])] + [row[name] for name in _SPILL_FIELDS])
+                if rows:
+                    self.tables[config, split] = to_table(config, rows)
+        self.rows = {}
+        return self
 
 
-def publish(out: Path, *, workers: int | None, min_confidence: float = 0.0) -> PublishReport:
-    """Everything users load, written into out from out/stages."""
+class _ExactSum:
+    """A float sum that does not depend on the order of its terms (Shewchuk's, as math.fsum)."""
+
+    def __init__(self):
+        self.partials: list[float] = []
+        self.count = 0
+
+    def add(self, x: float) -> None:
+        self.count += 1
+        partials = []
+        for y in self.partials:
+            if abs(x) < abs(y):
+                x, y = y, x
+            hi = x + y
+            lo = y - (hi - x)
+            if lo:
+                partials.append(lo)
+            x = hi
+        partials.append(x)
+        self.partials = partials
+
+    @property
+    def value(self) -> float:
+        import math
+
+        return math.fsum(self.partials)
+
+
+def publish(out: Path, *, workers: int | None, min_confidence: float = 0.0,
+            report_articles: int | None = None) -> PublishReport:
+    """Everything users load, written into out from out/stages, and the review site OUT/report
+    (article pages for the first report_articles articles by id; None: the report's default)."""
     from builder.card import dataset_card
+    from builder.report import DEFAULT_MAX_ARTICLES, write_report
+
+    report_articles = DEFAULT_MAX_ARTICLES if report_articles is None else report_articles
 
     out = Path(out)
     for name in PUBLISHED:  # a hard-linked copy of the previous OUT: remove, never overwrite
@@ -90,13 +204,18 @@ def publish(out: Path, *, workers: int | None, min_confidence: float = 0.0) -> P
             path.unlink(missing_ok=True)
     inputs = _read_inputs(out)
     report = PublishReport(min_confidence=min_confidence)
-    corpus = _collect(out, min_confidence, report)
+    corpus = _collect(out, min_confidence, report, workers=workers or 1)
     hub_files = _save(out, corpus, report)
+    store.checkpoint("publish")  # test hook: BUILDER_KILL_AT=publish kills the build here
+    (out / "hub").mkdir(exist_ok=True)  # no parquet when every article was rejected
     (out / "hub" / "README.md").write_text(dataset_card(report, hub_files), encoding="utf-8")
-    store.write_jsonl(out / "rejects.jsonl", sorted(corpus.rejects, key=_reject_order))
+    store.write_jsonl(out / "rejects.jsonl", corpus.rejects.sorted())
+    corpus.close()
+    write_report(out, max_articles=report_articles, counts=report.counts())
     store.write_json(out / "manifest.json", {
         "builder": {"name": "arabic-quotes-builder", "version": __version__},
-        "config": {"raw": inputs["raw"], "workers": workers, "min_confidence": min_confidence},
+        "config": {"raw": inputs["raw"], "workers": workers, "min_confidence": min_confidence,
+                   "report_articles": report_articles},
         "rule_versions": versions(),
         "counts": report.counts(),
         "inputs": inputs["files"],
@@ -105,55 +224,102 @@ def publish(out: Path, *, workers: int | None, min_confidence: float = 0.0) -> P
     return report
 
 
-def _collect(out: Path, min_confidence: float, report: PublishReport) -> Corpus:
-    """Rows of every config, with the accounting check: each input published or rejected, once."""
+def _collect(out: Path, min_confidence: float, report: PublishReport, *, workers: int = 1) -> Corpus:
+    """Rows of every config, with the accounting check: each input published or rejected, once.
+
+    The shards are read and turned into Arrow tables on `workers` processes (the local engine;
+    the stage shards are on this machine), and their parts written here in shard order, so the
+    output is the same for any number of workers.
+    """
+    from builder.engines.local import ordered_map
+
     indices = store.shard_indices(out, "ingest")
     for stage in STAGES[1:]:
         if store.shard_indices(out, stage) != indices:
             raise BuildError(f"the {stage} shards do not match the ingest shards: rerun `{stage}`")
-    corpus = Corpus()
+    corpus = Corpus(out)
     out_of_step: list[str] = []
-    for shard in indices:
-        rejects = [r for stage in STAGES for r in store.read_jsonl(store.rejects_path(out, stage, shard))]
-        rejected_later = {r["article_id"] for r in rejects if r["stage"] != "ingest"}
-        outputs = {stage: {r["article_id"]: r for r in store.read_jsonl(store.shard_path(out, stage, shard))}
-                   for stage in STAGES[1:]}
-        ingested = list(store.read_jsonl(store.shard_path(out, "ingest", shard)))
-        report.inputs += len(ingested) + sum(r["stage"] == "ingest" for r in rejects)
-        for article in ingested:
-            article_id = article["article_id"]
-            published = all(article_id in records for records in outputs.values())
-            if published == (article_id in rejected_later):
-                out_of_step.append(article_id)
-            elif published:
-                _add_article(corpus, report, article, *(outputs[stage][article_id] for stage in STAGES[1:]),
-                             min_confidence=min_confidence)
-        out_of_step += sorted(set(outputs["attribute"]) - {a["article_id"] for a in ingested})
-        corpus.rejects += rejects
+    # A pool costs each worker a second or two of imports: worth it on many shards only.
+    workers = workers if len(indices) >= PARALLEL_MIN_SHARDS_PER_WORKER * workers else 1
+    for part in ordered_map(_read_shard, ((out, shard, min_confidence) for shard in indices), workers):
+        out_of_step += part.out_of_step
+        corpus.add(part, report)
     if out_of_step:
         raise BuildError(f"{len(out_of_step)} articles (first {out_of_step[0]!r}) are not exactly once published "
                          f"or rejected: {OUT_OF_STEP}")
-    for reject in corpus.rejects:
-        report.rejected_by_reason[reject["reason"]] += 1
-        report.rejected_by_stage[reject["stage"]] += 1
-    report.published = sum(len(rows) for rows in corpus.rows["articles"].values())
+    report.published = sum(writer.rows for writer in corpus.writers["articles"].values())
     if report.inputs != report.published + report.rejected:
         raise BuildError(f"{report.inputs} inputs but {report.published} published and {report.rejected} "
                          f"rejected: {OUT_OF_STEP}")
-    all_quotes = [row for split in SPLITS for row in corpus.rows["quotes"][split]]
-    corpus.rows["speakers"] = {SPEAKER_SPLIT: speaker_rows(all_quotes)}
-    report.quotes = len(all_quotes)
-    report.speakers = len(corpus.rows["speakers"][SPEAKER_SPLIT])
-    report.quotes_by_type = Counter(row["speaker_type"] for row in all_quotes)
-    report.quotes_by_rule = Counter(row["attribution_rule"] for row in all_quotes)
-    report.top_speakers = [(row["speaker"], row["speaker_type"], row["n_quotes"])
-                           for row in corpus.rows["speakers"][SPEAKER_SPLIT][:TOP_SPEAKERS]]
-    report.split_sizes = {config: {split: len(rows) for split, rows in splits.items()}
-                          for config, splits in corpus.rows.items()}
+    _write_speakers(corpus, report)
+    report.quotes = corpus.confidences.count
+    if report.quotes:
+        report.mean_confidence = corpus.confidences.value / report.quotes
+    report.split_sizes = {config: {split: writer.rows for split, writer in writers.items()}
+                          for config, writers in corpus.writers.items()}
     return corpus
 
 
-def _add_article(corpus: Corpus, report: PublishReport, article: dict, segments: dict, detected: dict,
+def _read_shard(task: tuple[Path, int, float]) -> ShardPart:
+    """The part of one stage shard: its published rows as tables, its rejects, its counts."""
+    out, shard, min_confidence = task
+    part = ShardPart(PublishReport(min_confidence=min_confidence))
+    report = part.report
+    rejects = [r for stage in STAGES for r in store.read_jsonl(store.rejects_path(out, stage, shard))]
+    rejected_later = {r["article_id"] for r in rejects if r["stage"] != "ingest"}
+    outputs = {stage: {r["article_id"]: r for r in store.read_jsonl(store.shard_path(out, stage, shard))}
+               for stage in STAGES[1:]}
+    ingested = list(store.read_jsonl(store.shard_path(out, "ingest", shard)))
+    report.inputs += len(ingested) + sum(r["stage"] == "ingest" for r in rejects)
+    for article in ingested:
+        article_id = article["article_id"]
+        published = all(article_id in records for records in outputs.values())
+        if published == (article_id in rejected_later):
+            part.out_of_step.append(article_id)
+        elif published:
+            _add_article(part, report, article, *(outputs[stage][article_id] for stage in STAGES[1:]),
+                         min_confidence=min_confidence)
+    part.out_of_step += sorted(set(outputs["attribute"]) - {a["article_id"] for a in ingested})
+    for reject in rejects:
+        report.rejected_by_reason[reject["reason"]] += 1
+        report.rejected_by_stage[reject["stage"]] += 1
+    part.rejects = rejects
+    return part.finish()
+
+
+def _write_speakers(corpus: Corpus, report: PublishReport) -> None:
+    """The speakers config from the spilled quotes: grouped by folded name, then ordered by
+    (-n_quotes, speaker), both through external sorts, written SPEAKER_BATCH rows at a time."""
+    from schemas import to_table
+
+    # Rows go to a file as they are made; only (-n_quotes, speaker, where the row is) is sorted.
+    ordered = sharded.ExternalSorter(corpus.scratch, "speakers", lambda record: (record[0], record[1]))
+    corpus.scratch.mkdir(parents=True, exist_ok=True)
+    rows_path = corpus.scratch / "speaker-rows.jsonl"
+    with open(rows_path, "xb") as rows_file:
+        for _key, group in sharded.grouped(corpus.speaker_quotes.sorted(), lambda record: record[0]):
+            row = _speaker_row(dict(zip(_SPILL_FIELDS, record[1:])) for record in group)
+            ordered.add([-row["n_quotes"], row["speaker"], rows_file.tell()])
+            rows_file.write(json.dumps(row, ensure_ascii=False).encode("utf-8") + b"\n")
+    writer = corpus.writers["speakers"][SPEAKER_SPLIT]
+    batch: list[dict] = []
+    rows_file = open(rows_path, "rb")
+    for _n, _speaker, offset in ordered.sorted():
+        rows_file.seek(offset)
+        row = json.loads(rows_file.readline())
+        report.speakers += 1
+        report.speakers_by_type[row["speaker_type"]] += 1
+        if len(report.top_speakers) < TOP_SPEAKERS:
+            report.top_speakers.append((row["speaker"], row["speaker_type"], row["n_quotes"]))
+        batch.append(row)
+        if len(batch) >= SPEAKER_BATCH:
+            writer.write(to_table("speakers", batch))
+            batch = []
+    writer.write(to_table("speakers", batch))
+    rows_file.close()
+
+
+def _add_article(corpus: "ShardPart", report: PublishReport, article: dict, segments: dict, detected: dict,
                  attributed: dict, *, min_confidence: float) -> None:
     split = split_of(article["article_id"])
     corpus.rows["articles"][split].append({
@@ -164,6 +330,7 @@ def _add_article(corpus: Corpus, report: PublishReport, article: dict, segments:
                       for a in detected.get("anomalies", [])],
     })
     report.licences[article.get("licence") or ""] += 1
+    report.sources[(article.get("source") or "", article.get("licence") or "")] += 1
     for row in attributed["quotes"]:
         check_row(row, article)
         if row["confidence"] < min_confidence:
@@ -196,50 +363,54 @@ def speaker_rows(quotes: Iterable[dict]) -> list[dict]:
     groups: dict[str, list[dict]] = {}
     for row in quotes:
         if row["speaker"]:
-            groups.setdefault(fold_phrase(row["speaker"]) or row["speaker"], []).append(row)
-    rows = [{
-        "speaker": _most_common(row["speaker"] for row in group),
-        "speaker_type": _most_common(row["speaker_type"] for row in group),
-        "roles": sorted({row["speaker_role"] for row in group if row["speaker_role"]}),
-        "genders": sorted({row["speaker_gender"] for row in group if row["speaker_gender"] not in (None, "unknown")}),
-        "n_quotes": len(group),
-        "article_ids": sorted({row["article_id"] for row in group}),
-    } for group in groups.values()]
+            groups.setdefault(_speaker_key(row["speaker"]), []).append(row)
+    rows = [_speaker_row(group) for group in groups.values()]
     return sorted(rows, key=lambda row: (-row["n_quotes"], row["speaker"]))
 
 
-def _most_common(values: Iterable[str]) -> str:
+def _speaker_key(speaker: str) -> str:
+    """What merges speakers across articles: the folded name."""
+    return fold_phrase(speaker) or speaker
+
+
+def _speaker_row(group: Iterable[dict]) -> dict:
+    """The speakers row of the quotes (with a speaker) of one folded name, in one pass."""
+    speakers, types, roles, genders, article_ids = Counter(), Counter(), set(), set(), set()
+    n_quotes = 0
+    for row in group:
+        n_quotes += 1
+        speakers[row["speaker"]] += 1
+        types[row["speaker_type"]] += 1
+        if row["speaker_role"]:
+            roles.add(row["speaker_role"])
+        if row["speaker_gender"] not in (None, "unknown"):
+            genders.add(row["speaker_gender"])
+        article_ids.add(row["article_id"])
+    return {"speaker": _most_common(speakers), "speaker_type": _most_common(types), "roles": sorted(roles),
+            "genders": sorted(genders), "n_quotes": n_quotes, "article_ids": sorted(article_ids)}
+
+
+def _most_common(values: Iterable[str] | Counter) -> str:
     """The most frequent value; ties go to the smallest, so the choice never depends on order."""
-    counts = Counter(values)
+    counts = values if isinstance(values, Counter) else Counter(values)
     return min(counts, key=lambda value: (-counts[value], value))
 
 
 def _save(out: Path, corpus: Corpus, report: PublishReport) -> dict[str, list[tuple[str, str]]]:
-    """save_to_disk every config and write its hub parquet; (split, path) of each hub file by config.
+    """Finish every config: OUT/<config> loads with load_from_disk; (split, data_files pattern) of
+    each config's splits with rows in the hub folder, whose loader refuses a split with no rows.
 
-    Empty splits are saved with one (empty) shard, which load_from_disk needs; they are left out of
-    the hub folder, whose loader refuses a split with no rows.
+    An empty split is saved with one (empty) data file, which load_from_disk needs.
     """
     import datasets
-    from datasets.table import InMemoryTable
 
-    from schemas import CONFIGS, to_table
+    from schemas import CONFIGS
 
     datasets.disable_progress_bars()
     hub_files: dict[str, list[tuple[str, str]]] = {}
-    for config, splits in corpus.rows.items():
-        info = datasets.DatasetInfo(features=CONFIGS[config])
-        dataset_dict = datasets.DatasetDict({
-            split: datasets.Dataset(InMemoryTable(to_table(config, rows)), info=info, split=split)
-            for split, rows in splits.items()})
-        dataset_dict.save_to_disk(str(out / config), num_shards={split: 1 for split, rows in splits.items() if not rows})
-        hub_files[config] = []
-        for split, dataset in dataset_dict.items():
-            if len(dataset):
-                relative = f"data/{config}/{split}-00000-of-00001.parquet"
-                (out / "hub" / relative).parent.mkdir(parents=True, exist_ok=True)
-                dataset.to_parquet(str(out / "hub" / relative))
-                hub_files[config].append((split, relative))
+    for config, writers in corpus.writers.items():
+        patterns = sharded.save_config(out, config, writers, CONFIGS[config])
+        hub_files[config] = [(split, pattern) for split, pattern in patterns.items() if pattern]
     return hub_files
 
 
@@ -254,7 +425,7 @@ def _digests(out: Path) -> dict[str, str]:
     """sha256 of every file under out (but the manifest itself), by relative path."""
     digests = {}
     for path in sorted(out.rglob("*")):
-        if path.is_file() and path != out / "manifest.json":
+        if path.is_file() and path != out / "manifest.json" and path != out / store.RESUME_FILE:
             with path.open("rb") as handle:
                 digests[path.relative_to(out).as_posix()] = hashlib.file_digest(handle, "sha256").hexdigest()
     return digests

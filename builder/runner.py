@@ -1,25 +1,33 @@
 """The one runner: RAW to stage shards to the published dataset, in parallel over articles.
 
 Where things run is kept apart from what is computed: the per-article work is `_process_task`, a
-pure function of a batch of input units, mapped in input order over a process pool (or in this
-process when WORKERS=1), so the output is the same whatever WORKERS is. The main process alone
-writes files, and it alone sees every article_id, so it rejects duplicates in input order.
+pure function of a batch of input units, mapped in input order by an engine (builder/engines: this
+process when WORKERS=1, a local process pool, or a Dask cluster), so the output is the same
+whatever the engine and WORKERS are. The main process alone reads RAW and writes files, and it
+alone sees every article_id, so it rejects duplicates in input order.
+
+Memory stays flat in the corpus size: RAW is streamed, few tasks are in flight, shards are written
+as they complete, and the article_ids seen so far live in an on-disk index. A build killed
+part-way leaves its finished shards in the work folder (`.<out>.building`); the next build of the
+same inputs with the same code resumes after them (see `_resume_point`).
 """
 
 from __future__ import annotations
 
-import multiprocessing
-import multiprocessing.context
+import hashlib
+import json
 import os
+import shutil
+import sqlite3
 import sys
-from collections import Counter, deque
-from concurrent.futures import ProcessPoolExecutor
+from collections import Counter
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
 from builder import store
+from builder.engines import ordered_map as engine_map
 from builder.errors import BuildError
 from builder.ingest import Rejected, Source, ingest_source, input_digests, iter_input_files, iter_sources
 from builder.pipeline import run_stage
@@ -46,9 +54,14 @@ class RunConfig:
     raw: Path | None = None
     workers: int = field(default_factory=default_workers)
     min_confidence: float = 0.0
+    report_articles: int | None = None  # article pages in OUT/report; None: builder.report's default
     quiet: bool = False
     shard_size: int = store.SHARD_SIZE
     chunk_size: int = CHUNK_SIZE
+    engine: str = "local"  # builder.engines: local or dask
+    scheduler: str | None = None  # a Dask scheduler's address; None: $DASK_SCHEDULER, else a LocalCluster
+    columns: object = None  # builder.sources.Columns naming the id and text columns; None: id and text
+    resume: bool = True  # build: resume from the finished shards of a killed build of the same inputs
 
 
 @dataclass
@@ -90,9 +103,10 @@ def build(config: RunConfig) -> Summary:
     from builder.publish import publish
 
     raw = checked_raw(config.raw)
-    with store.replacing(config.out, start_from_current=False) as work:
-        _run_from_raw(raw, work, STAGES, config)
-        report = publish(work, workers=config.workers, min_confidence=config.min_confidence)
+    with store.replacing(config.out, start_from_current=False, keep_work=config.resume) as work:
+        _run_from_raw(raw, work, STAGES, config, resume=config.resume)
+        report = publish(work, workers=config.workers, min_confidence=config.min_confidence,
+                         report_articles=config.report_articles)
     return Summary.of_publish("build", report)
 
 
@@ -110,7 +124,8 @@ def publish_command(config: RunConfig) -> Summary:
     from builder.publish import publish
 
     with store.replacing(config.out, start_from_current=True) as work:
-        report = publish(work, workers=config.workers, min_confidence=config.min_confidence)
+        report = publish(work, workers=config.workers, min_confidence=config.min_confidence,
+                         report_articles=config.report_articles)
     return Summary.of_publish("publish", report)
 
 
@@ -122,36 +137,115 @@ def checked_raw(raw: Path | None) -> Path:
     if not raw.is_dir():
         raise BuildError(f"RAW folder {raw} does not exist" if not raw.exists() else f"RAW {raw} is not a folder")
     if next(iter_input_files(raw), None) is None:
-        raise BuildError(f"RAW folder {raw} holds no *.txt or *.jsonl articles")
+        raise BuildError(f"RAW folder {raw} holds no article files (*.txt, *.jsonl, *.jsonl.gz, *.parquet, "
+                         f"or *.arrow as written by save_to_disk)")
     return raw
 
 
 # --- the main process: tasks out, outcomes back in order, shards written -----------------------
 
-def _run_from_raw(raw: Path, work: Path, stages: tuple[str, ...], config: RunConfig) -> Summary:
-    """Ingest RAW (and run the later stages in memory) into the stage shards under work."""
+def _run_from_raw(raw: Path, work: Path, stages: tuple[str, ...], config: RunConfig, *,
+                  resume: bool = False) -> Summary:
+    """Ingest RAW (and run the later stages in memory) into the stage shards under work.
+
+    resume: keep the shards a killed build of the same inputs finished, and skip their inputs.
+    """
+    digests = input_digests(raw)
+    finished = _resume_point(work, raw, digests, stages, config) if resume else 0
     # Rejected is an exception whose pickling loses its fields: turn it into data before it
     # travels to a worker.
-    units = (_listing_reject(unit) if isinstance(unit, Rejected) else unit for unit in iter_sources(raw))
-    tasks = ((shard, stages, chunk) for shard, chunk in _chunks(units, config))
-    seen: dict[str, str] = {}  # article_id -> the input that used it first
+    units = (_listing_reject(unit) if isinstance(unit, Rejected) else unit
+             for unit in iter_sources(raw, config.columns))
+    units = islice(units, finished * config.shard_size, None)
+    tasks = ((shard, stages, chunk) for shard, chunk in _chunks(units, config, first_shard=finished))
+    with _IdIndex(work / _ID_INDEX) as ids:
+        for shard in range(finished):
+            for article in store.read_jsonl(store.shard_path(work, "ingest", shard)):
+                ids.first_use(article["article_id"], _where(article))
 
-    def reject_duplicates(outcome: dict) -> dict:
-        article = outcome["records"].get("ingest")
-        if article is None:
-            return outcome
-        if article["article_id"] not in seen:
-            seen[article["article_id"]] = _where(article)
-            return outcome
-        return _rejected(article, "ingest", "duplicate_id",
-                         f"article_id {article['article_id']!r} is already used by {seen[article['article_id']]}")
+        def reject_duplicates(outcome: dict) -> dict:
+            article = outcome.get("article")
+            if article is None:
+                return outcome
+            first = ids.first_use(article["article_id"], _where(article))
+            if first is None:
+                return outcome
+            return _rejected(article, "ingest", "duplicate_id",
+                             f"article_id {article['article_id']!r} is already used by {first}")
 
-    summary = _write_outcomes(work, stages, tasks, config, stages[-1], reject_duplicates)
-    if not summary.articles_in:
+        summary = _write_outcomes(work, stages, tasks, config, stages[-1], reject_duplicates, keep_below=finished)
+    if not summary.articles_in and not finished:
         raise BuildError(f"RAW folder {raw} holds no articles (only empty *.jsonl files)")
-    store.write_json(store.stage_dir(work, "ingest") / store.INPUTS_FILE,
-                     {"raw": str(raw), "files": input_digests(raw)})
+    inputs = store.stage_dir(work, "ingest") / store.INPUTS_FILE
+    inputs.unlink(missing_ok=True)  # written already if a resumed build was killed while publishing
+    store.write_json(inputs, {"raw": str(raw), "files": digests})
     return summary
+
+
+_ID_INDEX = ".article_ids.sqlite"
+
+
+class _IdIndex:
+    """article_id -> where it was first used, on disk (SQLite), so memory stays flat on any corpus.
+
+    It lives in the work folder only while the shards are written; a resumed build refills it from
+    the finished ingest shards.
+    """
+
+    def __init__(self, path: Path):
+        self.path = path
+        path.unlink(missing_ok=True)
+        self.db = sqlite3.connect(path, isolation_level=None)
+        self.db.execute("PRAGMA journal_mode=OFF")
+        self.db.execute("PRAGMA synchronous=OFF")
+        self.db.execute("CREATE TABLE ids (id TEXT PRIMARY KEY, place TEXT NOT NULL) WITHOUT ROWID")
+        self.db.execute("BEGIN")
+
+    def first_use(self, article_id: str, place: str) -> str | None:
+        """None if article_id is new (and now recorded), else where it was first used."""
+        if self.db.execute("INSERT OR IGNORE INTO ids VALUES (?, ?)", (article_id, place)).rowcount:
+            return None
+        return self.db.execute("SELECT place FROM ids WHERE id = ?", (article_id,)).fetchone()[0]
+
+    def __enter__(self) -> "_IdIndex":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.db.close()
+        self.path.unlink(missing_ok=True)
+
+
+def _resume_point(work: Path, raw: Path, digests: dict[str, str], stages: tuple[str, ...], config: RunConfig) -> int:
+    """How many shards of the work folder a build may keep: those a killed build finished, when it
+    built the same inputs (RAW, every file's sha256, the id and text columns) with the same code
+    and shard size. Anything else in the work folder is removed, and this build's key recorded.
+    """
+    key = {"raw": str(raw), "inputs": hashlib.sha256(json.dumps(digests, sort_keys=True).encode()).hexdigest(),
+           "columns": config.columns.as_dict() if config.columns is not None else None,
+           "shard_size": config.shard_size, "stages": list(stages), "code": _code_digest()}
+    path = work / store.RESUME_FILE
+    try:
+        if json.loads(path.read_text(encoding="utf-8")) == key:
+            return store.finished_shards(work, stages)
+    except (OSError, ValueError):
+        pass
+    for child in work.iterdir():
+        shutil.rmtree(child) if child.is_dir() and not child.is_symlink() else child.unlink()
+    temporary = path.with_name(path.name + store.PARTIAL)
+    temporary.write_text(json.dumps(key, sort_keys=True), encoding="utf-8")
+    os.replace(temporary, path)
+    return 0
+
+
+def _code_digest() -> str:
+    """sha256 of the builder's code and data files: a resumed build never mixes shards of two versions."""
+    root = Path(__file__).resolve().parents[1]
+    digest = hashlib.sha256()
+    for folder in ("builder", "schemas"):
+        for path in sorted((root / folder).rglob("*")):
+            if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc":
+                digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
 
 
 def _run_from_shards(stage: str, work: Path, config: RunConfig) -> Summary:
@@ -177,16 +271,18 @@ def _run_from_shards(stage: str, work: Path, config: RunConfig) -> Summary:
 
 
 def _write_outcomes(work: Path, stages: tuple[str, ...], tasks: Iterable, config: RunConfig, last_stage: str,
-                    check: Callable[[dict], dict] = lambda outcome: outcome) -> Summary:
-    """Map tasks over the pool, write their outcomes in input order, and count them."""
+                    check: Callable[[dict], dict] = lambda outcome: outcome, keep_below: int = 0) -> Summary:
+    """Map tasks over the engine, write their outcomes in input order, and count them."""
     from tqdm import tqdm
 
     articles_in = done = 0
     rejected: Counter = Counter()
     progress = tqdm(desc=stages[-1] if len(stages) == 1 else "build", unit=" articles", file=sys.stderr,
                     disable=config.quiet or not sys.stderr.isatty())
-    with store.StageWriter(work, stages) as writer, progress:
-        for shard, outcomes in ordered_map(_process_task, tasks, config.workers):
+    with store.StageWriter(work, stages, keep_below=keep_below) as writer, progress:
+        for shard, outcomes in ordered_map(_process_task, tasks, config):
+            if shard != writer.index:  # also for an empty task: every stage keeps a file per shard
+                writer.start_shard(shard)
             for outcome in map(check, outcomes):
                 writer.write(shard, outcome)
                 articles_in += 1
@@ -197,44 +293,9 @@ def _write_outcomes(work: Path, stages: tuple[str, ...], tasks: Iterable, config
     return Summary(last_stage, articles_in, done, rejected)
 
 
-def ordered_map(function: Callable, items: Iterable, workers: int) -> Iterator:
-    """function over items on `workers` processes, results in input order, few items in flight.
-
-    Bounding what is in flight keeps memory flat on any corpus size. With one worker, or a single
-    item, everything runs in this process.
-    """
-    items = iter(items)
-    head = list(islice(items, 2))
-    if workers <= 1 or len(head) < 2:
-        yield from map(function, _chain(head, items))
-        return
-    with ProcessPoolExecutor(workers, mp_context=_pool_context()) as pool:
-        pending: deque = deque()
-        for item in _chain(head, items):
-            pending.append(pool.submit(function, item))
-            if len(pending) >= 2 * workers:
-                yield pending.popleft().result()
-        while pending:
-            yield pending.popleft().result()
-
-
-def _pool_context() -> multiprocessing.context.BaseContext:
-    """forkserver where there is one: workers fork from a clean server process, never from a
-    parent that may hold threads (pyarrow's, once datasets is imported), which fork does not
-    survive reliably. The server loads the stages and warms their caches once (builder._preload),
-    so each worker starts ready. Like any spawned worker, it imports the caller's __main__, which
-    must guard its entry point.
-    """
-    if "forkserver" not in multiprocessing.get_all_start_methods():
-        return multiprocessing.get_context("spawn")
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["__main__", "builder._preload"])
-    return context
-
-
-def _chain(head: list, rest: Iterator) -> Iterator:
-    yield from head
-    yield from rest
+def ordered_map(function: Callable, items: Iterable, config: RunConfig) -> Iterator:
+    """function over items on the configured engine and workers, results in input order."""
+    return engine_map(function, items, workers=config.workers, engine=config.engine, scheduler=config.scheduler)
 
 
 def _batched(items: Iterable, size: int) -> Iterator[list]:
@@ -243,9 +304,9 @@ def _batched(items: Iterable, size: int) -> Iterator[list]:
         yield batch
 
 
-def _chunks(units: Iterable, config: RunConfig) -> Iterator[tuple[int, list]]:
+def _chunks(units: Iterable, config: RunConfig, first_shard: int = 0) -> Iterator[tuple[int, list]]:
     """(shard index, chunk) pairs: shards of shard_size units, cut into pool-sized chunks."""
-    for shard, units_of_shard in enumerate(_batched(units, config.shard_size)):
+    for shard, units_of_shard in enumerate(_batched(units, config.shard_size), start=first_shard):
         for chunk in _batched(units_of_shard, config.chunk_size):
             yield shard, chunk
 
@@ -254,7 +315,19 @@ def _chunks(units: Iterable, config: RunConfig) -> Iterator[tuple[int, list]]:
 
 def _process_task(task: tuple[int, tuple[str, ...], list]) -> tuple[int, list[dict]]:
     shard, stages, units = task
-    return shard, [_process_unit(unit, stages) for unit in units]
+    return shard, [_serialized(_process_unit(unit, stages)) for unit in units]
+
+
+def _serialized(outcome: dict) -> dict:
+    """The outcome with its records as the JSON lines the shards hold, made here in the worker (in
+    parallel, and cheaper to send back than the records), and the ingested article's id and
+    source, which the main process needs to reject duplicates."""
+    article = outcome["records"].get("ingest")
+    return {"records": {stage: store.dumps(record) for stage, record in outcome["records"].items()},
+            "article": None if article is None else {"article_id": article["article_id"],
+                                                     "source_path": article["source_path"],
+                                                     "source_line": article["source_line"]},
+            "reject": outcome["reject"]}
 
 
 def _process_unit(unit: Source | dict | tuple[dict, dict], stages: tuple[str, ...]) -> dict:
@@ -293,8 +366,8 @@ def _process_unit(unit: Source | dict | tuple[dict, dict], stages: tuple[str, ..
 
 def _listing_reject(error: Rejected) -> dict:
     """The outcome of an input refused while listing RAW (a link out of it)."""
-    return {"records": {}, "reject": _reject_record(error.path, None, error.article_id, "ingest",
-                                                     error.reason, error.message)}
+    return {"records": {}, "reject": _reject_record(error.path, getattr(error, "line", None), error.article_id,
+                                                     "ingest", error.reason, error.message)}
 
 
 def _describe(error: Exception) -> str:

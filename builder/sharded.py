@@ -1,0 +1,220 @@
+"""What publish writes, written as it goes: memory never holds the corpus.
+
+- `SplitWriter`: one split of one config, written a table at a time into parquet shards under
+  `OUT/hub/data/<config>/` and Arrow shards of a `save_to_disk` folder (`OUT/<config>/<split>/`),
+  cut at the same rows, a new shard every MAX_SHARD_BYTES of Arrow data. `load_from_disk` and
+  `load_dataset("OUT/hub", config)` read them; no step maps a whole file into memory.
+- `ExternalSorter`: sorts records of any number by spilling sorted runs of RUN_SIZE records to
+  disk and merging them; publish uses it for the speakers (grouped over the whole corpus) and for
+  rejects.jsonl.
+
+Everything is deterministic: shards are cut by content, sorts are stable, and the save_to_disk
+fingerprint is a hash of the shards, so two builds of the same input write the same bytes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import heapq
+import itertools
+import json
+import os
+import shutil
+from pathlib import Path
+from typing import Callable, Iterable, Iterator
+
+MAX_SHARD_BYTES = 500 * 1024 * 1024  # datasets' own default shard size for save_to_disk and the hub
+RUN_SIZE = 20_000  # records an ExternalSorter holds before it spills a sorted run
+MAX_FAN_IN = 128  # runs merged at once; more are first merged into longer runs (open files stay few)
+PARTIAL = ".partial"
+
+
+class SplitWriter:
+    """Rows of one split of one config, appended as Arrow tables, into parquet and Arrow shards."""
+
+    def __init__(self, out: Path, config: str, split: str, features, *, max_shard_bytes: int | None = None):
+        self.out, self.config, self.split, self.features = Path(out), config, split, features
+        self.max_shard_bytes = max_shard_bytes or MAX_SHARD_BYTES
+        self.schema = features.arrow_schema
+        self.rows = 0
+        self.shards = 0
+        self._bytes = 0
+        self._parquet = self._arrow = None
+        self._digest = hashlib.sha256(f"{config}/{split}".encode())
+
+    @property
+    def hub_dir(self) -> Path:
+        return self.out / "hub" / "data" / self.config
+
+    @property
+    def disk_dir(self) -> Path:
+        return self.out / self.config / self.split
+
+    def write(self, table) -> None:
+        """Append table (of self.features' schema); an empty table writes nothing."""
+        if not table.num_rows:
+            return
+        if self._parquet is None or self._bytes >= self.max_shard_bytes:
+            self._start_shard()
+        self._parquet.write_table(table)
+        self._arrow.write_table(table)
+        self._bytes += table.nbytes
+        self.rows += table.num_rows
+
+    def _start_shard(self) -> None:
+        import pyarrow.parquet as pq
+        from datasets.arrow_writer import ArrowWriter
+
+        self._close_shard()
+        index = self.shards
+        self.shards += 1
+        self._bytes = 0
+        self.hub_dir.mkdir(parents=True, exist_ok=True)
+        self.disk_dir.mkdir(parents=True, exist_ok=True)
+        self._parquet = pq.ParquetWriter(str(self._parquet_path(index, None)) + PARTIAL, self.schema)
+        self._arrow = ArrowWriter(features=self.features, path=str(self._arrow_path(index, None)) + PARTIAL,
+                                  embed_local_files=True)
+
+    def _close_shard(self) -> None:
+        if self._parquet is not None:
+            self._parquet.close()
+            self._arrow.finalize()
+            self._arrow.close()
+            self._parquet = self._arrow = None
+
+    def _parquet_path(self, index: int, total: int | None) -> Path:
+        return self.hub_dir / (f"{self.split}-{index:05d}" + (f"-of-{total:05d}" if total is not None else "") + ".parquet")
+
+    def _arrow_path(self, index: int, total: int | None) -> Path:
+        return self.disk_dir / (f"data-{index:05d}" + (f"-of-{total:05d}" if total is not None else "") + ".arrow")
+
+    def close(self) -> list[str]:
+        """Give the shards their final names (`-0000k-of-0000n`); the Arrow file names, in order."""
+        self._close_shard()
+        names = []
+        for index in range(self.shards):
+            final = self._arrow_path(index, self.shards)
+            os.rename(str(self._arrow_path(index, None)) + PARTIAL, final)
+            os.rename(str(self._parquet_path(index, None)) + PARTIAL, self._parquet_path(index, self.shards))
+            with open(final, "rb") as handle:
+                self._digest.update(hashlib.file_digest(handle, "sha256").digest())
+            names.append(final.name)
+        return names
+
+    def hub_pattern(self) -> str | None:
+        """The data_files pattern of this split in the hub folder, relative to it; None without rows."""
+        return f"data/{self.config}/{self.split}-*.parquet" if self.rows else None
+
+    @property
+    def fingerprint(self) -> str:
+        return self._digest.hexdigest()[:16]
+
+
+def save_config(out: Path, config: str, writers: dict[str, SplitWriter], features) -> dict[str, str | None]:
+    """Close the writers of one config and make OUT/<config> a DatasetDict that load_from_disk
+    reads; {split: hub data_files pattern or None when the split has no rows}.
+
+    The library writes its own metadata (dataset_dict.json, each split's state.json and
+    dataset_info.json, and one empty data file) from an empty DatasetDict with the same features;
+    the data file list of each split with rows is then pointed at the shards written here.
+    """
+    import datasets
+    import pyarrow as pa
+    from datasets.table import InMemoryTable
+
+    names = {split: writer.close() for split, writer in writers.items()}
+    info = datasets.DatasetInfo(features=features)
+    empty = pa.Table.from_batches([], schema=features.arrow_schema)
+    folder = Path(out) / config
+    staging = folder.with_name(f".{config}.metadata")
+    shutil.rmtree(staging, ignore_errors=True)
+    datasets.DatasetDict({
+        split: datasets.Dataset(InMemoryTable(empty), info=info, split=split, fingerprint=writer.fingerprint)
+        for split, writer in writers.items()
+    }).save_to_disk(str(staging), num_shards=dict.fromkeys(writers, 1))
+    folder.mkdir(parents=True, exist_ok=True)
+    os.replace(staging / "dataset_dict.json", folder / "dataset_dict.json")
+    for split, split_names in names.items():
+        (folder / split).mkdir(exist_ok=True)
+        for name in ("dataset_info.json",) + (() if split_names else ("data-00000-of-00001.arrow",)):
+            os.replace(staging / split / name, folder / split / name)
+        state = json.loads((staging / split / "state.json").read_text(encoding="utf-8"))
+        if split_names:
+            state["_data_files"] = [{"filename": name} for name in split_names]
+        with open(folder / split / "state.json", "x", encoding="utf-8") as handle:
+            json.dump(state, handle, indent=2, sort_keys=True)  # as save_to_disk writes it
+    shutil.rmtree(staging)
+    return {split: writer.hub_pattern() for split, writer in writers.items()}
+
+
+class ExternalSorter:
+    """Records (JSON values) sorted by key, however many: runs of RUN_SIZE are sorted in memory,
+    spilled to files under `scratch`, and merged. Stable: equal keys keep the order they were added.
+    """
+
+    def __init__(self, scratch: Path, name: str, key: Callable, *, run_size: int | None = None):
+        self.scratch, self.name, self.key = Path(scratch), name, key
+        self.run_size = run_size or RUN_SIZE
+        self.buffer: list = []
+        self.runs: list[Path] = []
+        self.count = 0
+
+    def add(self, record) -> None:
+        self.buffer.append(record)
+        self.count += 1
+        if len(self.buffer) >= self.run_size:
+            self._spill()
+
+    def extend(self, records: Iterable) -> None:
+        for record in records:
+            self.add(record)
+
+    def _spill(self) -> None:
+        self.scratch.mkdir(parents=True, exist_ok=True)
+        path = self.scratch / f"{self.name}-{len(self.runs):06d}.jsonl"
+        self.buffer.sort(key=self.key)
+        with open(path, "x", encoding="utf-8") as handle:
+            for record in self.buffer:
+                handle.write(json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n")
+        self.runs.append(path)
+        self.buffer = []
+
+    def sorted(self) -> Iterator:
+        """Every record added, by key; the sorter is used up."""
+        self.buffer.sort(key=self.key)
+        if not self.runs:
+            buffer, self.buffer = self.buffer, []
+            yield from buffer
+            return
+        if self.buffer:
+            self._spill()
+        while len(self.runs) > MAX_FAN_IN:  # merge consecutive runs, keeping the sort stable
+            merged = []
+            for start in range(0, len(self.runs), MAX_FAN_IN):
+                group = self.runs[start: start + MAX_FAN_IN]
+                path = group[0].with_name(group[0].stem + "m.jsonl")
+                with open(path, "x", encoding="utf-8") as handle:
+                    for record in self._merge(group):
+                        handle.write(json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n")
+                merged.append(path)
+            self.runs = merged
+        yield from self._merge(self.runs)
+        self.runs = []
+
+    def _merge(self, runs: list[Path]) -> Iterator:
+        # heapq.merge is stable across its inputs, taken in the order the runs were written.
+        yield from heapq.merge(*(_read_run(path) for path in runs), key=self.key)
+        for path in runs:
+            path.unlink(missing_ok=True)
+
+
+def _read_run(path: Path) -> Iterator:
+    with open(path, encoding="utf-8") as handle:
+        for line in handle:
+            yield json.loads(line)
+
+
+def grouped(records: Iterable, key: Callable) -> Iterator[tuple[object, Iterator]]:
+    """(key, records) for each run of consecutive records with the same key, the records of a
+    run streamed (consume them before the next run), so a huge group never sits in memory."""
+    return itertools.groupby(records, key)

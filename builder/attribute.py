@@ -24,9 +24,9 @@ from dataclasses import dataclass, field
 from functools import cache
 
 from builder.cues import Cue, lookup as cue_lookup
-from builder.people import is_title, merge_spans, name_after_title, title_anchored_spans
+from builder.people import is_name_not_particle, is_title, merge_spans, name_after_title, title_anchored_spans
 from builder.resources import folded_set, load
-from builder.text import fold_key, fold_phrase, is_definite, words
+from builder.text import common_key, fold_key, fold_phrase, is_definite, words
 
 STAGE = "attribute"
 ROW_FIELDS = (
@@ -490,7 +490,7 @@ class Resolver:
             given, opener = before[-1], before[-2]
             key = fold_key(given[0])
             if (is_definite(given[0]) or _is_title(key) or key in _lex()["stops"] or cue_lookup(given[0]) is not None
-                    or (key in _common_words() and key not in _known_name_tokens())):
+                    or (common_key(given[0]) in _common_words() and key not in _known_name_tokens())):
                 continue
             opener_key = fold_key(opener[0])
             after_comma = self.text[opener[2]:given[1]].strip() in ("،", ",")  # «المقرب من نتنياهو، تسفي هاوزنر»
@@ -570,7 +570,7 @@ class Resolver:
         # An unknown short phrase right after a cue is most often a name the recogniser missed
         # («وقال الراجحي:»); longer ones are narration, not a source.
         known = _known_name_tokens()
-        if fold_key(phrase[0][0]) in _common_words() and fold_key(phrase[0][0]) not in known:
+        if common_key(phrase[0][0]) in _common_words() and fold_key(phrase[0][0]) not in known:
             return None  # «لا يتفق بالضرورة»: a common word, not a name the recogniser missed
         if len(phrase) <= 2 or all(_bare(fold_key(w[0])) in known for w in phrase[:3]):
             name_words = phrase[:3]
@@ -744,8 +744,8 @@ def _can_continue_name(span_words: list[tuple[str, int, int]], i: int) -> bool:
     """
     word = span_words[i][0]
     key = fold_key(word)
-    if fold_key(span_words[i - 1][0]) in _NAME_LINKS:
-        return True  # «عبدالله بن مساعد»
+    if fold_key(span_words[i - 1][0]) in _NAME_LINKS or is_name_not_particle(word):
+        return True  # «عبدالله بن مساعد», «أحمد علي»
     if len(span_words[i - 1][0]) <= 3 and span_words[i - 1][2] + 1 == span_words[i][1] and len(word) <= 3:
         return True  # initials joined by a dot: «جي.آر»
     if not key:
@@ -759,7 +759,7 @@ def _can_continue_name(span_words: list[tuple[str, int, int]], i: int) -> bool:
                 and key not in _known_name_tokens())
             or (key[0] in "يت" and "\u0651" in word)):  # a verb with a doubled letter: «تذرّع», «يتوقّع»
         return False
-    if key in _common_words() and key not in _known_name_tokens() and not is_definite(word):
+    if common_key(word) in _common_words() and key not in _known_name_tokens() and not is_definite(word):
         # «ترامب بشدة»: a word the training news never had inside a name. Definite words are
         # exempt: family names are often common words with ال («هدى العمر»).
         return False
@@ -1290,7 +1290,7 @@ def _not_a_name(text: str, span: tuple[int, int]) -> bool:
     if span_words[0][0].startswith("لل"):
         return True
     return len(span_words) == 1 and (first in _lex()["stops"] or cue_lookup(span_words[0][0]) is not None or len(first) <= 2
-                                     or (first in _common_words() and first not in _known_name_tokens()))
+                                     or (common_key(span_words[0][0]) in _common_words() and first not in _known_name_tokens()))
 
 
 def _adjective_after_title(text: str, span: tuple[int, int]) -> bool:

@@ -51,6 +51,15 @@ def _relations() -> frozenset[str]:
     return frozenset(fold_key(w) for w in relations["m"] + relations["f"])
 
 
+# Names that fold onto a particle: «علي» (ي) is a name, «على» (ى) the preposition.
+_NAMES_LIKE_PARTICLES = frozenset(("علي",))
+
+
+def is_name_not_particle(word: str) -> bool:
+    """«أحمد علي»: written with ي, after a given name, علي is a name, not «على»."""
+    return word in _NAMES_LIKE_PARTICLES
+
+
 def is_title(key: str) -> bool:
     """A title word, with a leading و/ف or a dropped ال allowed."""
     titles = _lexicon()["titles"]
@@ -140,6 +149,8 @@ def name_after_title(text: str, chain: list[tuple[str, int, int]]) -> tuple[int,
     for j in range(start, min(len(chain), start + _MAX_NAME_WORDS)):
         key = keys[j]
         after_link = bool(name) and keys[j - 1] in _NAME_LINKS  # «عبدالله بن مساعد»: after بن comes a name
+        if name and is_name_not_particle(chain[j][0]):
+            after_link = True
         if not after_link and (_ends_name(key, chain[j][0]) or (name and _is_hearer(key)) or key in _lexicon()["heads"]):
             break
         if name and any(ch in _QUOTE_MARKS for ch in text[name[-1][2]:chain[j][1]]):

@@ -21,6 +21,15 @@ def fold_key(word: str) -> str:
     return ARABIC_DIACRITICS.sub("", word).translate(_LETTER_MAP)
 
 
+_KEEP_MAQSURA = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ة": "ه", "ؤ": "و", "ئ": "ي"})
+
+
+@lru_cache(maxsize=262_144)
+def common_key(word: str) -> str:
+    """Like fold_key but keeping ى apart from ي, so the name «علي» is not the preposition «على»."""
+    return ARABIC_DIACRITICS.sub("", word).translate(_KEEP_MAQSURA)
+
+
 def fold_phrase(text: str) -> str:
     """Key for comparing whole names: folded words joined by single spaces."""
     return " ".join(fold_key(w) for w in WORD.findall(unicodedata.normalize("NFKC", text)))

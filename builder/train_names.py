@@ -179,12 +179,12 @@ def common_words(sentences: list[tuple[list[str], list[str]]], min_count: int = 
     narration («ترامب بشدة»)."""
     from collections import Counter
 
-    from builder.text import fold_key
+    from builder.text import common_key
 
     outside, inside = Counter(), Counter()
     for tokens, labels in sentences:
         for token, label in zip(tokens, labels):
-            (inside if label.endswith("PERS") else outside)[fold_key(token)] += 1
+            (inside if label.endswith("PERS") else outside)[common_key(token)] += 1
     return sorted(word for word, count in outside.items() if count >= min_count and not inside[word] and len(word) > 1)
 
 

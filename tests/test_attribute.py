@@ -258,3 +258,10 @@ def test_recognised_name_trimming(name_words, keeps):
     while kept < len(span_words) and _can_continue_name(span_words, kept):
         kept += 1
     assert kept == keeps
+
+
+def test_name_that_folds_onto_a_particle():
+    """«أحمد علي» is a name (علي with ي), not «أحمد» + the preposition «على»; regression: the
+    quote went to «سارة أحمد» later in the article."""
+    text = "وقال الوزير أحمد علي: «نحن هنا في المدينة من أجل الجميع». وقالت سارة أحمد إن «الأمور بخير في كل مكان»."
+    assert [row["speaker"] for row in builder.extract(text)] == ["أحمد علي", "سارة أحمد"]

@@ -1242,7 +1242,7 @@ def attribute(article: dict, segments: dict, detected: dict, person_spans: list[
     previous_speaker: Speaker | None = None
     for quote, extent in zip(quotes, ctx.quote_extents):
         event, pattern = _quote_event(events, ctx, quote, extent)
-        row = _base_row(article["article_id"], text, quote)
+        row = _base_row(article["article_id"], text, quote, segments["sentences"])
         if event is not None and event.speaker is not None:
             speaker, rule_name, confidence = event.speaker, event.rule, event.confidence
             if pattern == "after" and rule_name in (rule("verb_first")[0], rule("subject_first")[0]):
@@ -1312,15 +1312,19 @@ def mark_style(quote: dict) -> str:
     return style
 
 
-def _base_row(article_id: str, text: str, quote: dict) -> dict:
+def _base_row(article_id: str, text: str, quote: dict, sentences: list) -> dict:
+    """The row's quote fields; paragraph and sentence are those of quote_start (a quote whose
+    opening mark ends a paragraph starts in the next one)."""
     row = dict.fromkeys(ROW_FIELDS)
+    sentence_index = quote["sentence_index"]
+    paragraph_index = sentences[sentence_index][2] if 0 <= sentence_index < len(sentences) else quote["paragraph_index"]
     row.update(
         article_id=article_id,
         quote_id=f"{article_id}:{quote['start']}",
         quote=text[quote["start"]:quote["end"]],
         quote_start=quote["start"], quote_end=quote["end"], mark_style=mark_style(quote),
         speaker_type="unknown", speaker_gender="unknown",
-        paragraph_index=quote["paragraph_index"], sentence_index=quote["sentence_index"],
+        paragraph_index=paragraph_index, sentence_index=sentence_index,
     )
     return row
 

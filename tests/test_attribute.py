@@ -265,3 +265,13 @@ def test_name_that_folds_onto_a_particle():
     quote went to «سارة أحمد» later in the article."""
     text = "وقال الوزير أحمد علي: «نحن هنا في المدينة من أجل الجميع». وقالت سارة أحمد إن «الأمور بخير في كل مكان»."
     assert [row["speaker"] for row in builder.extract(text)] == ["أحمد علي", "سارة أحمد"]
+
+
+def test_quote_opened_at_a_paragraph_end_is_indexed_where_it_starts():
+    """Regression: paragraph_index was the opening mark's paragraph, sentence_index the quote's."""
+    from builder.pipeline import process_article
+
+    result = process_article({"article_id": "x", "text": "وقال الوزير سامي حداد: “\nنحن هنا من أجل الجميع في كل المدن”."})
+    row = result["attributed"]["quotes"][0]
+    sentence = result["segments"]["sentences"][row["sentence_index"]]
+    assert (row["paragraph_index"], sentence[2]) == (1, 1)

@@ -48,6 +48,9 @@ _SKIP_AFTER_CUE = frozenset(fold_key(w) for w in ("أيضا", "ايضا", "كذ�
 _PERCENT = re.compile(r"ال?م[ئا]ئ?ة")
 _ANONYMOUS_LINKS = frozenset(fold_key(w) for w in ("في", "من", "لدى", "عن", "على"))
 _MAX_SUBJECT_WORDS = 9
+# A title chain can be long before the name comes («نائب المبعوث الرئاسي الخاص للتحالف الدولي
+# لمواجهة تنظيم داعش بريت مكجيرك»).
+_MAX_TITLED_WORDS = 16
 _MAX_ANONYMOUS_WORDS = 9
 _ARABIC_LETTER = re.compile("[\u0621-\u064a]")
 _MARKS_IN_NAME = re.compile("[«»“”\"„″‘’()،,:]")
@@ -368,6 +371,11 @@ def _phrase_after(ctx: ArticleContext, index: int, limit: int) -> list[tuple[str
                 if _is_sure_addressee(word) and not ctx.name_starts_at(start):
                     break  # «وقال لرويترز»; but «وقال لورا ...» names the speaker
             anonymous = head_kind == "anonymous" or key.isdigit()
+            following = ctx.words[ctx.word_index[start] + 1] if ctx.word_index[start] + 1 < len(ctx.words) else None
+            if anonymous and _is_title(key) and following is not None and is_definite(following[0]):
+                # «نائب المبعوث الرئاسي ...»: a title word with its genitive opens a role, not an
+                # unnamed source («مسؤول في الخارجية»).
+                anonymous = False
         else:
             if cue_lookup(word) is not None or _in(key, lex["documents"]):
                 break  # «قادة الاتحاد الأوروبي بيانا»: the statement is not part of its issuer's name
@@ -382,11 +390,13 @@ def _phrase_after(ctx: ArticleContext, index: int, limit: int) -> list[tuple[str
                 break
             elif _is_addressee_word(key) and not only_titles and (anonymous or not ctx.name_starts_at(start)):
                 break  # «اوستن لنظيره العباسي»: a name after ل is the hearer
-        if head_kind == "anonymous" or not (_is_title(key) or key in lex["role_words"] or head_kind or is_definite(word)):
+        if (head_kind == "anonymous" and anonymous) or not (_is_title(key) or key in lex["role_words"] or head_kind or is_definite(word)):
             only_titles = False  # a name (or an unnamed source) has started: a ل-word now is the hearer
         phrase.append((word, start, end))
         previous_end = end
-        if len(phrase) >= (_MAX_ANONYMOUS_WORDS if anonymous else _MAX_SUBJECT_WORDS):
+        titled = not anonymous and _is_title(fold_key(phrase[0][0]))
+        limit_words = _MAX_ANONYMOUS_WORDS if anonymous else (_MAX_TITLED_WORDS if titled else _MAX_SUBJECT_WORDS)
+        if len(phrase) >= limit_words:
             break
     phrase = _cut_at_anonymity_marker(phrase)
     while phrase and (fold_key(phrase[-1][0]) in _ANONYMOUS_LINKS or fold_key(phrase[-1][0]) in lex["stops"]):

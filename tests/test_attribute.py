@@ -275,3 +275,10 @@ def test_quote_opened_at_a_paragraph_end_is_indexed_where_it_starts():
     row = result["attributed"]["quotes"][0]
     sentence = result["segments"]["sentences"][row["sentence_index"]]
     assert (row["paragraph_index"], sentence[2]) == (1, 1)
+
+
+def test_long_title_chain_before_the_name():
+    """A role of many words («نائب المبعوث ... لمواجهة تنظيم داعش») still reaches the name."""
+    text = ("وأدان نائب المبعوث الرئاسي الخاص للتحالف الدولي لمواجهة تنظيم داعش بريت مكجيرك، على تويتر، الهجمات، "
+            "وأضاف أنه “لا صلة بين الضربات والاتفاق الأخير”.")
+    assert builder.extract(text)[-1]["speaker"] == "بريت مكجيرك"

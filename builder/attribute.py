@@ -444,6 +444,7 @@ class Resolver:
         self.text = ctx.text
         self._given_cache: dict[str, str | None] = {}
         self._name_spellings: set[tuple[str, ...]] = set()
+        self._name_spans: dict[str, tuple[int, int]] = {}  # canonical name -> where it is written in full
         self._full_names: list[tuple[int, int]] = []  # one span per spelling of a name of 2+ words
         # Folded words of every known full name, indexed by first and by last word.
         self._names_by_edge: dict[str, list[tuple[tuple[int, int], list[str]]]] = {}
@@ -481,11 +482,36 @@ class Resolver:
             # it), but not «دونالد ترامب جي أر», a different person who only contains it.
             if keys[-len(mention):] == mention or keys[:len(mention)] == mention:
                 best, best_len = self.text[start:end], len(keys)
+                self._name_spans.setdefault(_strip_clitic_from_name(best), (start, end))
         if best_len == 1:
             given = self._given_name_before(self.text[span[0]:span[1]])
             if given is not None:
                 best = given
         return _strip_clitic_from_name(best)
+
+    def role_of(self, name: str) -> tuple[int, int] | None:
+        """The title written before the full name («وزير الدفاع الأميركي، لويد اوستن»), if any."""
+        span = self._name_spans.get(name)
+        if span is None:
+            return None
+        before = words(self.text, max(0, span[0] - 120), span[0])
+        role: list[tuple[str, int, int]] = []
+        for word in reversed(before[-12:]):
+            key = fold_key(word[0])
+            gap = self.text[word[2]:(role[0][1] if role else span[0])]
+            if _PHRASE_BREAK.search(gap) and not (not role and gap.strip() in ("،", ",")):
+                break
+            if not (_is_title(key) or is_definite(word[0]) or key in _lex()["role_words"] or _is_addressee_word(key)):
+                break
+            role.insert(0, word)
+        while role and not _is_title(fold_key(role[0][0])):
+            role = role[1:]
+        if not role:
+            return None
+        first_word, start = role[0][0], role[0][1]
+        if first_word[0] in "وف" and fold_key(first_word[1:]) in _lex()["titles"]:
+            start += 1  # «ووزير الدفاع العراقي»: the conjunction is not part of the role
+        return start, role[-1][2]
 
     def _given_name_before(self, family: str) -> str | None:
         """«هاوزنر» -> «تسفي هاوزنر»: a family name written once with its given name, right after a
@@ -1269,6 +1295,8 @@ def attribute(article: dict, segments: dict, detected: dict, person_spans: list[
             rule_name, confidence = rule("unknown")
             row.update(speaker=None, speaker_type="unknown", attribution_rule=rule_name, confidence=confidence)
         else:
+            if speaker.kind == "person" and speaker.role is None:
+                speaker = Speaker(speaker.name, speaker.kind, speaker.mention, resolver.role_of(speaker.name), speaker.gender)
             _fill_speaker(row, text, speaker)
             row.update(attribution_rule=rule_name, confidence=confidence)
             previous_speaker = speaker

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from functools import cache
 
 from builder.resources import load
+from builder.text import strip_span
 
 
 @dataclass(frozen=True)
@@ -183,10 +184,10 @@ def paragraph_spans(text: str) -> list[tuple[int, int]]:
             if text[match.start() - 1] not in ".!?؟…" and not _after_stop(text, match.start(), start):
                 continue
             if text[piece:match.start()].strip():
-                spans.append(_strip(text, piece, match.start()))
+                spans.append(strip_span(text, piece, match.start()))
             piece = match.end()
         if text[piece:end].strip():
-            spans.append(_strip(text, piece, end))
+            spans.append(strip_span(text, piece, end))
         start = end + 1
     return spans
 
@@ -200,9 +201,3 @@ def _after_stop(text: str, pos: int, lo: int) -> bool:
     return j < pos - 1 and text[j] in ".!?؟…"
 
 
-def _strip(text: str, start: int, end: int) -> tuple[int, int]:
-    while start < end and text[start].isspace():
-        start += 1
-    while end > start and text[end - 1].isspace():
-        end -= 1
-    return start, end

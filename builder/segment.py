@@ -10,6 +10,7 @@ import bisect
 import re
 
 from builder.marks import pair_paragraph, paragraph_spans
+from builder.text import strip_span
 
 STAGE = "segment"
 # A sentence ends at . ! ? ؟ (or an ellipsis) followed by white space; closing marks glued to the
@@ -36,19 +37,13 @@ def sentence_spans(text: str, lo: int, hi: int, protected: list[tuple[int, int]]
         if match.group() == "." and _ABBREVIATION.search(text, max(lo, cut - 12), cut):
             continue
         if text[start:cut].strip():
-            spans.append(_trim(text, start, cut))
+            spans.append(strip_span(text, start, cut))
         start = cut
     if text[start:hi].strip():
-        spans.append(_trim(text, start, hi))
+        spans.append(strip_span(text, start, hi))
     return spans
 
 
-def _trim(text: str, start: int, end: int) -> tuple[int, int]:
-    while start < end and text[start].isspace():
-        start += 1
-    while end > start and text[end - 1].isspace():
-        end -= 1
-    return start, end
 
 
 def segment(article: dict) -> dict:

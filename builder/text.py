@@ -55,3 +55,12 @@ def is_definite(word: str) -> bool:
     if len(bare) > 3 and bare[0] in "وف" and bare[1:3] in ("ال", "لل"):
         bare = bare[1:]
     return bare.startswith(("ال", "لل"))
+
+
+def strip_span(text: str, start: int, end: int) -> tuple[int, int]:
+    """(start, end) moved inward past white space at both edges."""
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end

@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_left
 from itertools import accumulate
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cache
 
 from builder.cues import Cue, lookup as cue_lookup
@@ -82,7 +82,6 @@ class Event:
     addressee: tuple[int, int] | None = None
     rule: str = ""
     confidence: float = 0.0
-    quotes: list[int] = field(default_factory=list)
 
 
 @cache
@@ -700,7 +699,7 @@ class Resolver:
                         # the statement itself is the source.
                         return Speaker(_strip_clitic_from_name(self.text[phrase[0][1]:phrase[-1][2]]), "document", (phrase[0][1], phrase[-1][2]))
                     issuer_start = start + 1  # «للمفتش» -> «المفتش»: ل + ال contracted
-                    return Speaker(self._issuer_text(issuer_start, phrase[-1][2], prefix="ا"), "document", (start, phrase[-1][2]))
+                    return Speaker("ا" + self.text[issuer_start:phrase[-1][2]], "document", (start, phrase[-1][2]))
                 return Speaker(self.text[issuer_start:phrase[-1][2]], "document", (issuer_start, phrase[-1][2]))
         for _word, _start, word_end in phrase:
             issuer = self._issuer_in_clause(word_end)
@@ -726,9 +725,6 @@ class Resolver:
         start, stop = phrase[0][1], phrase[-1][2]
         return Speaker(_strip_clitic_from_name(self.text[start:stop]), "document", (start, stop))
 
-    def _issuer_text(self, start: int, end: int, prefix: str) -> str:
-        return prefix + self.text[start:end]
-
     def _person_with_role_words(self, modifiers) -> Speaker | None:
         """The last person speaker whose role holds one of these definite modifiers."""
         keys = {_bare(fold_key(w)) for w, _s, _e in modifiers if is_definite(w)}
@@ -741,7 +737,7 @@ class Resolver:
                     return speaker
         return None
 
-    def _last_of_kind(self, kind: str, phrase_span=None) -> Speaker | None:
+    def _last_of_kind(self, kind: str) -> Speaker | None:
         for speaker in reversed(self.history):
             if speaker.kind == kind and speaker.name:
                 return speaker
@@ -1244,10 +1240,9 @@ def _source_after_an(ctx: ArticleContext, index: int, sentence: int) -> list[tup
     return []
 
 
-def _quote_event(events: list[Event], ctx: ArticleContext, quote: dict, extent: tuple[int, int]) -> tuple[Event | None, str]:
+def _quote_event(events: list[Event], starts: list[int], ctx: ArticleContext, extent: tuple[int, int]) -> tuple[Event | None, str]:
     """The event that introduces a quote and the attribution pattern."""
     sentence = ctx.sentence_of(extent[0])
-    starts = [e.start for e in events] if not hasattr(ctx, "event_starts") else ctx.event_starts
     index = bisect_left(starts, extent[0])
     if index and events[index - 1].sentence == sentence and events[index - 1].end <= extent[0]:
         return events[index - 1], "before"
@@ -1273,11 +1268,11 @@ def attribute(article: dict, segments: dict, detected: dict, person_spans: list[
     ctx = ArticleContext(text, segments, quotes, person_spans, name_marks)
     resolver = Resolver(ctx)
     events = find_events(ctx, resolver)
-    ctx.event_starts = [e.start for e in events]
+    event_starts = [e.start for e in events]
     rows = []
     previous_speaker: Speaker | None = None
     for quote, extent in zip(quotes, ctx.quote_extents):
-        event, pattern = _quote_event(events, ctx, quote, extent)
+        event, pattern = _quote_event(events, event_starts, ctx, extent)
         row = _base_row(article["article_id"], text, quote, segments["sentences"])
         if event is not None and event.speaker is not None:
             speaker, rule_name, confidence = event.speaker, event.rule, event.confidence

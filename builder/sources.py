@@ -56,27 +56,31 @@ class Columns:
 DEFAULT_COLUMNS = Columns()
 
 
-def suffix_of(path: Path) -> str | None:
+def suffix_of(path: Path | str) -> str | None:
     """The input format suffix of a file name (".jsonl.gz" counts as one), or None."""
-    name = path.name.lower()
+    name = (path if isinstance(path, str) else path.name).lower()
     return next((suffix for suffix in SUFFIXES if name.endswith(suffix)), None)
 
 
 def is_input(path: Path) -> bool:
     """Whether path is an article file of a known format; .arrow files of a saved dataset count
     only when its state.json lists them (a dataset folder may also hold cache files)."""
-    suffix = suffix_of(path)
+    return _is_input(str(path.parent), path.name)
+
+
+def _is_input(folder: str, name: str) -> bool:
+    suffix = suffix_of(name)
     if suffix != ".arrow":
         return suffix is not None
-    listed = _dataset_data_files(path.parent)
-    return listed is None or path.name in listed
+    listed = _dataset_data_files(folder)
+    return listed is None or name in listed
 
 
 @lru_cache(maxsize=256)
-def _dataset_data_files(folder: Path) -> frozenset[str] | None:
+def _dataset_data_files(folder: str) -> frozenset[str] | None:
     """The data files a save_to_disk folder lists, or None when folder is not one."""
     try:
-        state = json.loads((folder / DATASET_STATE).read_text(encoding="utf-8"))
+        state = json.loads(Path(folder, DATASET_STATE).read_text(encoding="utf-8"))
         return frozenset(entry["filename"] for entry in state["_data_files"])
     except (OSError, ValueError, KeyError, TypeError):
         return None
@@ -98,7 +102,7 @@ def walk(raw_dir: Path) -> Iterator[tuple[Path, str]]:
         for entry in entries:
             if entry.is_dir(follow_symlinks=False):
                 yield from visit(entry.path, f"{prefix}{entry.name}/")
-            elif not _is_dir(entry) and is_input(Path(entry.path)):
+            elif _is_input(folder, entry.name) and not _is_dir(entry):  # the name first: no system call
                 yield Path(entry.path), prefix + entry.name
 
     yield from visit(str(raw_dir), "")

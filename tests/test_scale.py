@@ -352,11 +352,8 @@ def test_short_cuts_return_what_the_stages_return(text):
         attribute(article, segments, detected)
 
 
-def test_workers_do_not_change_a_many_shard_build(tmp_path, monkeypatch):
-    """The pool (stages and publish) over several shards gives the bytes of one process."""
-    from builder import publish
-
-    monkeypatch.setattr(publish, "PARALLEL_MIN_SHARDS_PER_WORKER", 1)
+def test_workers_do_not_change_a_many_shard_build(tmp_path):
+    """The pool over several shards, a few tasks in flight, gives the bytes of one process."""
     raw = tmp_path / "raw"
     write_jsonl(raw, article_rows(20))
     shutil.copy(SAMPLE, raw / "sample.txt")

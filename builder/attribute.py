@@ -201,16 +201,32 @@ def _is_sure_addressee(word: str) -> bool:
             or ("ال" + rest) in _lex()["media"])
 
 
-def _merge_family_mentions(text: str, persons: set[tuple[int, int]], quote_extents) -> list[tuple[int, int]]:
-    """Add every later use of a known person's family name as a mention of them: news names
-    «كاني ويست» once, then writes «ويست»; the recogniser misses many of those short uses."""
-    family = {}
+def _family_names(text: str, persons) -> set[str]:
+    """Folded last words of the names of two words or more: the family names."""
+    family = set()
     for start, end in persons:
         name_words = words(text, start, end)
         if len(name_words) >= 2 and not is_definite(name_words[-1][0]) and len(fold_key(name_words[-1][0])) >= 3:
-            family.setdefault(fold_key(name_words[-1][0]), True)
+            family.add(fold_key(name_words[-1][0]))
+    return family
+
+
+def _merge_family_mentions(text: str, persons: set[tuple[int, int]], quote_extents) -> list[tuple[int, int]]:
+    """Add every later use of a known person's family name as a mention of them: news names
+    «كاني ويست» once, then writes «ويست»; the recogniser misses many of those short uses."""
+    family = _family_names(text, persons)
     if not family:
         return sorted(persons)
+    # A span that starts with a family name is that person's short mention running into the
+    # narration («كوربين شكك»): a family name is the end of a name, not its start.
+    trimmed = set()
+    for start, end in persons:
+        name_words = words(text, start, end)
+        if len(name_words) >= 2 and fold_key(name_words[0][0]) in family and fold_key(name_words[1][0]) not in _known_name_tokens():
+            end = name_words[0][2]
+        trimmed.add((start, end))
+    persons = trimmed
+    family = _family_names(text, persons)
     covered = sorted(persons)
     starts = [s for s, _e in covered]
     added = set(persons)

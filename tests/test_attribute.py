@@ -290,3 +290,14 @@ def test_role_comes_from_where_the_full_name_is_written():
     rows = builder.extract(text)
     assert [(r["speaker"], r["speaker_role"]) for r in rows] == [
         ("لويد اوستن", "وزير الدفاع الأميركي"), ("ثابت محمد العباسي", "وزير الدفاع العراقي")]
+
+
+def test_family_name_ends_a_recognised_span():
+    """«كوربين شكك»: once «جيريمي كوربين» is known, a span starting with «كوربين» is cut there."""
+    from builder.attribute import _merge_family_mentions
+
+    text = "دعا جيريمي كوربين إلى الحوار. لكن كوربين شكك في التصريحات."
+    full = (text.index("جيريمي"), text.index("جيريمي") + len("جيريمي كوربين"))
+    run_on = (text.index("كوربين شكك"), text.index("كوربين شكك") + len("كوربين شكك"))
+    spans = _merge_family_mentions(text, {full, run_on}, [])
+    assert [text[a:b] for a, b in spans] == ["جيريمي كوربين", "كوربين"]

@@ -143,9 +143,6 @@ def _common_words() -> frozenset[str]:
     return load_common_words()
 
 
-@cache
-def _anonymity_markers() -> tuple[str, ...]:
-    return tuple(fold_phrase(m) for m in load("speakers")["anonymous_heads"]["markers"])
 
 
 def _bare(key: str) -> str:
@@ -425,10 +422,16 @@ def _source_phrase(phrase) -> bool:
     return _kind_of_head(first) is not None and not _is_title(first)
 
 
+@cache
+def _anonymity_openers() -> frozenset[str]:
+    """First words of the anonymity phrases in speakers.json («طالبا», «مفضلا», «شريطة» ...)."""
+    return frozenset(fold_key(marker.split()[0]) for marker in load("speakers")["anonymous_heads"]["markers"])
+
+
 def _cut_at_anonymity_marker(phrase):
     """«مسؤول، طالبا عدم ذكر اسمه» keeps only «مسؤول»."""
     for i, (word, _s, _e) in enumerate(phrase):
-        if fold_key(word) in {fold_key("طالبا"), fold_key("طالبة"), fold_key("طلب"), fold_key("مفضلا"), fold_key("رفض"), fold_key("شريطة")}:
+        if fold_key(word) in _anonymity_openers():
             return phrase[:i]
     return phrase
 
@@ -894,9 +897,6 @@ def _nominative(phrase: str) -> str:
     return " ".join(out)
 
 
-def _contains(haystack: list[str], needle: list[str]) -> bool:
-    n = len(needle)
-    return n > 0 and any(haystack[i:i + n] == needle for i in range(len(haystack) - n + 1))
 
 
 def _strip_clitic_from_name(name: str) -> str:

@@ -1041,6 +1041,8 @@ def find_events(ctx: ArticleContext, resolver: Resolver) -> list[Event]:
         elif cue.kind == "nominal":
             phrase = _source_after_an(ctx, index, sentence)
             event.speaker = resolver.from_phrase(phrase, cue) if phrase else None
+            if event.speaker is None and word.startswith("ب"):
+                event.speaker = _subject_before_nominal(ctx, resolver, index, sentence, cue)
             event.rule, event.confidence = rule("nominal_cue")
         elif cue.kind == "participle":
             # «قال X “...”، مضيفا “...”»: the participle shares its sentence's main subject.
@@ -1254,6 +1256,33 @@ def _source_after_an(ctx: ArticleContext, index: int, sentence: int) -> list[tup
         if fold_key(word) == "عن":
             return _phrase_after(ctx, i + 1, ctx.words[index][1])
     return []
+
+
+def _subject_before_nominal(ctx: ArticleContext, resolver: Resolver, index: int, sentence: int, cue: Cue) -> Speaker | None:
+    """«صدحت حناجر نحو 90 ألف شخص بالهتاف “...”»: the subject of the verb that opens the
+    clause, between that verb and «بالقول / بالهتاف»."""
+    start = ctx.words[index][1]
+    clause_start = max(ctx.sentences[sentence][0] if ctx.sentences else 0, ctx.text.rfind("،", 0, start) + 1)
+    clause = ctx.words_between(clause_start, start)
+    if len(clause) < 2 or len(clause) > 8:
+        return None
+    subject = []
+    for word in clause[1:]:  # verb first: the clause's first word is its verb
+        if fold_key(word[0]) in _lex()["stops"]:
+            break  # «خرج المشجعون إلى الشوارع بالهتاف»: the subject ends at the preposition
+        subject.append(word)
+    if not subject:
+        return None
+    keys = [fold_key(w) for w, _s, _e in subject]
+    person = ctx.person_at(subject[0][1], subject[-1][2])
+    if person is not None:
+        return Speaker(resolver.canonical(person), "person", person, None, GENDERS.get(cue.gender, "unknown"))
+    kinds = {_kind_of_head(key) for key in keys}
+    if not kinds & {"group", "anonymous", "organization"}:
+        return None
+    kind = "group" if "group" in kinds else ("anonymous" if "anonymous" in kinds else "organization")
+    span = (subject[0][1], subject[-1][2])
+    return Speaker(_strip_clitic_from_name(ctx.text[span[0]:span[1]]), kind, span, None, "unknown")
 
 
 def _quote_event(events: list[Event], starts: list[int], ctx: ArticleContext, extent: tuple[int, int]) -> tuple[Event | None, str]:

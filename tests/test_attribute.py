@@ -301,3 +301,16 @@ def test_family_name_ends_a_recognised_span():
     run_on = (text.index("كوربين شكك"), text.index("كوربين شكك") + len("كوربين شكك"))
     spans = _merge_family_mentions(text, {full, run_on}, [])
     assert [text[a:b] for a, b in spans] == ["جيريمي كوربين", "كوربين"]
+
+
+@pytest.mark.parametrize(
+    "text, speaker, speaker_type",
+    [
+        # «VERB SUBJECT بالهتاف “...”»: the subject between the clause's verb and the nominal cue
+        ("وفي الساحة الكبرى، صدحت حناجر نحو 20 ألف مشجع بالهتاف “نحن الأبطال! نحن الأبطال!”.", "حناجر نحو 20 ألف مشجع", "group"),
+        ("وبعد المباراة، خرج المشجعون إلى الشوارع بالهتاف “عاش المنتخب الوطني البطل”.", "المشجعون", "group"),
+    ],
+)
+def test_subject_before_nominal_cue(text, speaker, speaker_type):
+    row = builder.extract(text)[0]
+    assert (row["speaker"], row["speaker_type"]) == (speaker, speaker_type)

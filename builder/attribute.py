@@ -26,7 +26,7 @@ from functools import cache
 from builder.cues import Cue, lookup as cue_lookup
 from builder.people import is_name_not_particle, is_title, merge_spans, name_after_title, title_anchored_spans
 from builder.resources import folded_set, load
-from builder.text import common_key, fold_key, fold_phrase, is_definite, words
+from builder.text import ARABIC_DIACRITICS, common_key, fold_key, fold_phrase, is_definite, words
 
 STAGE = "attribute"
 ROW_FIELDS = (
@@ -36,7 +36,6 @@ ROW_FIELDS = (
     "paragraph_index", "sentence_index", "attribution_rule", "confidence",
 )
 GENDERS = {"m": "male", "f": "female"}
-ARABIC_DIACRITICS_RE = re.compile("[\u064b-\u065f\u0670\u0640]")
 ARABIC_TANWEEN = re.compile("[\u064b-\u064d]")
 # Punctuation between two words that ends a speaker phrase.
 _PHRASE_BREAK = re.compile(r"[،,:؛;.!?؟()\[\]«»“”\"„″‘’\n\-–—/]")
@@ -208,9 +207,11 @@ def _family_names(text: str, persons) -> set[str]:
     return family
 
 
-def _merge_family_mentions(text: str, persons: set[tuple[int, int]], quote_extents) -> list[tuple[int, int]]:
+def _merge_family_mentions(text: str, persons: set[tuple[int, int]],
+                           all_words: list[tuple[str, int, int]] | None = None) -> list[tuple[int, int]]:
     """Add every later use of a known person's family name as a mention of them: news names
-    «كاني ويست» once, then writes «ويست»; the recogniser misses many of those short uses."""
+    «كاني ويست» once, then writes «ويست»; the recogniser misses many of those short uses.
+    all_words: the words of the whole text, when the caller already has them."""
     family = _family_names(text, persons)
     if not family:
         return sorted(persons)
@@ -227,7 +228,7 @@ def _merge_family_mentions(text: str, persons: set[tuple[int, int]], quote_exten
     covered = sorted(persons)
     starts = [s for s, _e in covered]
     added = set(persons)
-    for word, start, end in words(text):
+    for word, start, end in words(text) if all_words is None else all_words:
         key = fold_key(word)
         if key not in family and not (len(key) > 3 and key[0] in "وف" and key[1:] in family):
             continue
@@ -254,7 +255,7 @@ class ArticleContext:
     """Per-article lookups: words outside quotes, person spans, sentences."""
 
     def __init__(self, text: str, segments: dict, quotes: list[dict], person_spans: list[tuple[int, int]],
-                 name_marks: frozenset[int] = frozenset()):
+                 name_marks: frozenset[int] = frozenset(), all_words: list[tuple[str, int, int]] | None = None):
         self.text = text
         # Marks around names («الحذيفي», "وايمو") do not end a speaker phrase.
         self.name_marks = name_marks
@@ -266,7 +267,7 @@ class ArticleContext:
         self.quote_opens = [a for a, _b in self.quote_extents]
         self._max_end_upto = list(accumulate((b for _a, b in self.quote_extents), max))
         trimmed = {span for span in (self._trim_titles(s, e) for s, e in person_spans) if span is not None}
-        self.persons = sorted(_merge_family_mentions(text, trimmed, self.quote_extents))
+        self.persons = sorted(_merge_family_mentions(text, trimmed, all_words))
         self.person_starts = [s for s, _e in self.persons]
         self.person_start_set = frozenset(self.person_starts)
         self.words = self._words_outside_quotes()
@@ -491,7 +492,7 @@ class Resolver:
         best = self.text[span[0]:span[1]]
         best_len = len(mention)
         if not mention:
-            return _strip_clitic_from_name(best)
+            return _clean_name(best)
         candidates = self._names_by_edge.get(mention[0], []) + self._names_by_edge.get(mention[-1], [])
         for (start, end), keys in sorted(candidates, key=lambda item: item[0]):
             if len(keys) <= best_len:
@@ -500,12 +501,12 @@ class Resolver:
             # it), but not «دونالد ترامب جي أر», a different person who only contains it.
             if keys[-len(mention):] == mention or keys[:len(mention)] == mention:
                 best, best_len = self.text[start:end], len(keys)
-                self._name_spans.setdefault(_strip_clitic_from_name(best), (start, end))
+                self._name_spans.setdefault(_clean_name(best), (start, end))
         if best_len == 1:
             given = self._given_name_before(self.text[span[0]:span[1]])
             if given is not None:
                 best = given
-        return _strip_clitic_from_name(best)
+        return _clean_name(best)
 
     def role_of(self, name: str) -> tuple[int, int] | None:
         """The title written before the full name («وزير الدفاع الأميركي، لويد اوستن»), if any."""
@@ -685,7 +686,7 @@ class Resolver:
             earlier = self._last_matching("organization", _bare(first_key))
             if earlier is not None:
                 return earlier
-        name = _strip_clitic_from_name(self.text[start:end])
+        name = _clean_name(self.text[start:end])
         if kind == "anonymous":
             name = _nominative(name)
         elif kind in ("organization", "group"):
@@ -716,7 +717,7 @@ class Resolver:
                     if i == len(phrase) - 1:
                         # «البيان الختامي المشترك للقمة»: a bare back-reference names no issuer;
                         # the statement itself is the source.
-                        return Speaker(_strip_clitic_from_name(self.text[phrase[0][1]:phrase[-1][2]]), "document", (phrase[0][1], phrase[-1][2]))
+                        return Speaker(_clean_name(self.text[phrase[0][1]:phrase[-1][2]]), "document", (phrase[0][1], phrase[-1][2]))
                     issuer_start = start + 1  # «للمفتش» -> «المفتش»: ل + ال contracted
                     return Speaker("ا" + self.text[issuer_start:phrase[-1][2]], "document", (start, phrase[-1][2]))
                 return Speaker(self.text[issuer_start:phrase[-1][2]], "document", (issuer_start, phrase[-1][2]))
@@ -729,7 +730,7 @@ class Resolver:
             return Speaker(earlier.name, "document", earlier.mention, earlier.role)
         # «وأوضحت الدراسة أن ...» with no issuer anywhere: the document itself is the source.
         start, end = phrase[0][1], phrase[-1][2]
-        return Speaker(_strip_clitic_from_name(self.text[start:end]), "document", (start, end))
+        return Speaker(_clean_name(self.text[start:end]), "document", (start, end))
 
     def _issuer_in_clause(self, end: int) -> Speaker | None:
         """«الدراسة التي نشرتها جامعة أكسفورد», «البيان الصادر عن الوزارة»: the issuer named
@@ -742,7 +743,7 @@ class Resolver:
         if not phrase:
             return None
         start, stop = phrase[0][1], phrase[-1][2]
-        return Speaker(_strip_clitic_from_name(self.text[start:stop]), "document", (start, stop))
+        return Speaker(_clean_name(self.text[start:stop]), "document", (start, stop))
 
     def _person_with_role_words(self, modifiers) -> Speaker | None:
         """The last person speaker whose role holds one of these definite modifiers."""
@@ -801,7 +802,7 @@ def _can_continue_name(span_words: list[tuple[str, int, int]], i: int) -> bool:
         return True  # initials joined by a dot: «جي.آر»
     if not key:
         return False  # a «word» of tatweel or diacritics only folds to nothing (and key[0] below would raise)
-    bare_word = ARABIC_DIACRITICS_RE.sub("", word)
+    bare_word = ARABIC_DIACRITICS.sub("", word)
     if (_in(key, _lex()["addressees"]) or (key.startswith("ل") and not key.startswith("ال") and key not in _known_name_tokens())
             or key[:2] in ("وب", "ول", "وك") or (bare_word.startswith(("وال", "بال")) and len(bare_word) > 5)
             or not _ARABIC_LETTER.match(word) or key in _lex()["stops"] or cue_lookup(word) is not None
@@ -899,7 +900,7 @@ def _nominative(phrase: str) -> str:
 
 
 
-def _strip_clitic_from_name(name: str) -> str:
+def _clean_name(name: str) -> str:
     """A name without the marks some outlets put around it: «متحدث باسم "وايمو"» -> «متحدث باسم وايمو»."""
     return " ".join(re.sub("[«»“”\"„″‘’]", " ", name).split()).strip("،,:")
 
@@ -1282,7 +1283,7 @@ def _subject_before_nominal(ctx: ArticleContext, resolver: Resolver, index: int,
         return None
     kind = "group" if "group" in kinds else ("anonymous" if "anonymous" in kinds else "organization")
     span = (subject[0][1], subject[-1][2])
-    return Speaker(_strip_clitic_from_name(ctx.text[span[0]:span[1]]), kind, span, None, "unknown")
+    return Speaker(_clean_name(ctx.text[span[0]:span[1]]), kind, span, None, "unknown")
 
 
 def _quote_event(events: list[Event], starts: list[int], ctx: ArticleContext, extent: tuple[int, int]) -> tuple[Event | None, str]:
@@ -1305,12 +1306,13 @@ def attribute(article: dict, segments: dict, detected: dict, person_spans: list[
     quotes = detected["quotes"]
     if not quotes:
         return {"article_id": article["article_id"], "quotes": []}  # nothing to attribute: skip the name search
+    all_words = words(text)  # tokenized once for the title-anchored names and the family mentions
     if person_spans is None:
-        person_spans = _person_spans(text)
+        person_spans = _person_spans(text, all_words)
     name_marks = frozenset(
         pos for rejected in detected.get("rejected", ()) for pos in (rejected.get("open_pos"), rejected.get("close_pos")) if pos is not None
     )
-    ctx = ArticleContext(text, segments, quotes, person_spans, name_marks)
+    ctx = ArticleContext(text, segments, quotes, person_spans, name_marks, all_words)
     resolver = Resolver(ctx)
     events = find_events(ctx, resolver)
     event_starts = [e.start for e in events]
@@ -1351,12 +1353,12 @@ def _nearest_previous(events: list[Event], pos: int) -> Speaker | None:
     return None
 
 
-def _person_spans(text: str) -> list[tuple[int, int]]:
+def _person_spans(text: str, all_words: list[tuple[str, int, int]] | None = None) -> list[tuple[int, int]]:
     """The recogniser's person spans, with title-anchored names added («وزير الرياضة فيتالي موتكو»)."""
     from builder.names import person_spans
 
     recognised = [span for span in person_spans(text) if not _adjective_after_title(text, span) and not _not_a_name(text, span)]
-    return merge_spans(recognised, title_anchored_spans(text))
+    return merge_spans(recognised, title_anchored_spans(text, all_words))
 
 
 def _not_a_name(text: str, span: tuple[int, int]) -> bool:

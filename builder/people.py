@@ -205,9 +205,11 @@ def _appositive_name(clause: list[tuple[str, int, int]]) -> list[tuple[str, int,
     return name
 
 
-def title_anchored_spans(text: str) -> list[tuple[int, int]]:
-    """Person names standing next to a title anywhere in the text."""
-    all_words = words(text)
+def title_anchored_spans(text: str, all_words: list[tuple[str, int, int]] | None = None) -> list[tuple[int, int]]:
+    """Person names standing next to a title anywhere in the text (all_words: its words, when the
+    caller already tokenized it)."""
+    if all_words is None:
+        all_words = words(text)
     spans = []
     relations = _relations()
     for index, (word, start, _end) in enumerate(all_words):

@@ -299,7 +299,7 @@ def test_family_name_ends_a_recognised_span():
     text = "دعا جيريمي كوربين إلى الحوار. لكن كوربين شكك في التصريحات."
     full = (text.index("جيريمي"), text.index("جيريمي") + len("جيريمي كوربين"))
     run_on = (text.index("كوربين شكك"), text.index("كوربين شكك") + len("كوربين شكك"))
-    spans = _merge_family_mentions(text, {full, run_on}, [])
+    spans = _merge_family_mentions(text, {full, run_on})
     assert [text[a:b] for a, b in spans] == ["جيريمي كوربين", "كوربين"]
 
 

@@ -21,12 +21,12 @@ import re
 from bisect import bisect_left
 from itertools import accumulate
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 from builder.cues import Cue, lookup as cue_lookup
 from builder.people import is_name_not_particle, is_title, merge_spans, name_after_title, title_anchored_spans
 from builder.resources import folded_set, load
-from builder.text import ARABIC_DIACRITICS, common_key, fold_key, fold_phrase, is_definite, words
+from builder.text import ARABIC_DIACRITICS, common_key, fold_key, fold_phrase, index_words, is_definite, words
 
 STAGE = "attribute"
 ROW_FIELDS = (
@@ -158,6 +158,7 @@ def _in(key: str, lexicon: frozenset[str]) -> bool:
     return key in lexicon or (len(key) > 3 and key[0] in "وف" and key[1:] in lexicon)
 
 
+@lru_cache(maxsize=65_536)  # called for the head word of every phrase examined
 def _kind_of_head(key: str) -> str | None:
     """anonymous / document / organization / group when the word heads such a phrase."""
     lex = _lex()
@@ -172,6 +173,7 @@ def _kind_of_head(key: str) -> str | None:
     return None
 
 
+@lru_cache(maxsize=65_536)
 def _is_title(key: str) -> bool:
     titles = _lex()["titles"]
     return _in(key, titles) or ("ال" + _bare(key)) in titles
@@ -1306,7 +1308,7 @@ def attribute(article: dict, segments: dict, detected: dict, person_spans: list[
     quotes = detected["quotes"]
     if not quotes:
         return {"article_id": article["article_id"], "quotes": []}  # nothing to attribute: skip the name search
-    all_words = words(text)  # tokenized once for the title-anchored names and the family mentions
+    all_words = index_words(text)  # tokenized once; later words(text, a, b) calls slice this list
     if person_spans is None:
         person_spans = _person_spans(text, all_words)
     name_marks = frozenset(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 from builder.resources import load
 from builder.text import fold_key
@@ -39,6 +39,7 @@ def cue_table() -> dict[str, Cue]:
     return table
 
 
+@lru_cache(maxsize=65_536)  # called for every word near a quote; the table never changes in a run
 def lookup(word: str) -> Cue | None:
     """The cue a word is, clitics و/ف (and ب for بالقول-like nouns) allowed, or None."""
     table = cue_table()

@@ -347,11 +347,11 @@ class FeatureExtractor:
 
     def sequence(self, tokens: list[str]) -> list[list[str]]:
         """Feature lists for one sentence-sized window of tokens."""
-        parts = [_NOTHING, _BEFORE_START, *map(self._word_parts, tokens), _AFTER_END, _NOTHING]
-        return [
-            parts[i][0] + parts[i - 1][1] + parts[i + 1][2] + parts[i - 2][3] + parts[i + 2][4]
-            for i in range(2, len(parts) - 2)
-        ]
+        cache = self._cache
+        parts = [_NOTHING, _BEFORE_START, *[cache.get(token) or self._word_parts(token) for token in tokens],
+                 _AFTER_END, _NOTHING]
+        return [[*own[0], *prev1[1], *next1[2], *prev2[3], *next2[4]]
+                for prev2, prev1, own, next1, next2 in zip(parts, parts[1:], parts[2:], parts[3:], parts[4:])]
 
 
 # ---------------------------------------------------------------------------
@@ -391,9 +391,10 @@ def _windows(tokens: list[tuple[str, int, int]], text: str):
     """Yield sentence/line-sized slices of ``tokens`` (keeps tagging linear)."""
     start = 0
     prev_end = None
+    find = text.find
     for i, (tok, s, _e) in enumerate(tokens):
         # A line break between tokens ends a window: headlines, paragraphs.
-        if prev_end is not None and i > start and "\n" in text[prev_end:s]:
+        if prev_end is not None and i > start and find("\n", prev_end, s) != -1:
             yield start, i
             start = i
         if tok in _SENTENCE_END or i + 1 - start >= _MAX_WINDOW_TOKENS:

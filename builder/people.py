@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import bisect
 import re
-from functools import cache
+from functools import cache, lru_cache
 
 from builder.cues import lookup as cue_lookup
 from builder.resources import folded_set, load
@@ -60,6 +60,7 @@ def is_name_not_particle(word: str) -> bool:
     return word in _NAMES_LIKE_PARTICLES
 
 
+@lru_cache(maxsize=65_536)  # called for every word of an article; the lexicon never changes in a run
 def is_title(key: str) -> bool:
     """A title word, with a leading و/ف or a dropped ال allowed."""
     titles = _lexicon()["titles"]

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from bisect import bisect_left, bisect_right
 from functools import lru_cache
 
 ARABIC_DIACRITICS = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640]")
@@ -36,9 +37,35 @@ def fold_phrase(text: str) -> str:
 
 
 def words(text: str, start: int = 0, end: int | None = None) -> list[tuple[str, int, int]]:
-    """(word, start, end) for every word of text[start:end], offsets into text."""
+    """(word, start, end) for every word of text[start:end], offsets into text.
+
+    For the text last given to index_words, a slice of its word list (attribution asks for the
+    words of many small windows of one article: scanning each window again cost a tenth of it).
+    """
     end = len(text) if end is None else end
-    return [(m.group(), m.start(), m.end()) for m in WORD.finditer(text, start, end)]
+    indexed_text, starts, ends, all_words = _indexed
+    if text is not indexed_text:
+        return [(m.group(), m.start(), m.end()) for m in WORD.finditer(text, start, end)]
+    if start >= end:
+        return []
+    # The words overlapping [start, end); one running over an edge is cut there, as the regex cuts it.
+    found = all_words[bisect_right(ends, start):bisect_left(starts, end)]
+    if found and (found[0][1] < start or found[-1][2] > end):
+        found = [(text[max(a, start):min(b, end)], max(a, start), min(b, end)) if a < start or b > end else (w, a, b)
+                 for w, a, b in found]
+    return found
+
+
+# (text, the start and the end of each of its words, its words): the article being attributed.
+_indexed: tuple[str, list[int], list[int], list[tuple[str, int, int]]] = ("", [], [], [])
+
+
+def index_words(text: str) -> list[tuple[str, int, int]]:
+    """The words of text, kept so that later words(text, start, end) calls slice them."""
+    global _indexed
+    all_words = [(m.group(), m.start(), m.end()) for m in WORD.finditer(text)]
+    _indexed = (text, [start for _w, start, _e in all_words], [end for _w, _s, end in all_words], all_words)
+    return all_words
 
 
 def strip_clitic(key: str, clitics: str = "وف") -> str:

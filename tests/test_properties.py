@@ -186,3 +186,22 @@ def test_tatweel_word_after_a_title_and_comma():
     """Regression: people._appositive_name read key[0] of a tatweel-only word."""
     text = "قال الوزير، ـ ـ «قال قال»"
     check_spans(text, process_article(_article(text)))
+
+
+@SETTINGS
+@given(PIECES, st.data())
+def test_words_of_the_indexed_article_are_the_words_the_regex_finds(pieces, data):
+    """text.words slices the indexed article's word list; any window gives what scanning it gives,
+    a word running over an edge cut there."""
+    from builder.text import WORD, index_words, words
+
+    text = _text(pieces)
+    index_words(text)
+    for _ in range(20):
+        start = data.draw(st.integers(0, len(text)))
+        end = data.draw(st.integers(0, len(text)))
+        expected = [(m.group(), m.start(), m.end()) for m in WORD.finditer(text, start, end)]
+        assert words(text, start, end) == expected
+    assert words(text) == [(m.group(), m.start(), m.end()) for m in WORD.finditer(text)]
+    copy_of_text = ("." + text)[1:]  # equal, but (beyond one character) not the indexed object: scanned
+    assert (copy_of_text is not text or len(text) < 2) and words(copy_of_text) == words(text)

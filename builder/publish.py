@@ -86,7 +86,7 @@ class PublishReport:
                 "speakers": self.speakers, "splits": self.split_sizes}
 
 
-# Scratch space of publish (external sort runs, the datasets' metadata), removed when it is done.
+# Scratch space of publish (external sort runs), removed when it is done.
 SCRATCH = ".publish-scratch"
 # Speaker spill records: [fold key, speaker, speaker_type, speaker_role, speaker_gender, article_id].
 _SPILL_FIELDS = ("speaker", "speaker_type", "speaker_role", "speaker_gender", "article_id")
@@ -98,12 +98,12 @@ class Corpus:
     and external sorters for the rejects and the speakers' quotes."""
 
     def __init__(self, out: Path):
-        from schemas import CONFIGS
+        from schemas import SCHEMAS
 
         self.out = Path(out)
         self.scratch = self.out / SCRATCH
         shutil.rmtree(self.scratch, ignore_errors=True)
-        self.writers = {config: {split: sharded.SplitWriter(self.out, config, split, CONFIGS[config]) for split in splits}
+        self.writers = {config: {split: sharded.SplitWriter(self.out, config, split, SCHEMAS[config]) for split in splits}
                         for config, splits in (("quotes", SPLITS), ("articles", SPLITS), ("speakers", (SPEAKER_SPLIT,)))}
         self.rejects = sharded.ExternalSorter(self.scratch, "rejects", _reject_order)
         self.speaker_quotes = sharded.ExternalSorter(self.scratch, "speaker-quotes", lambda record: record[0])
@@ -400,14 +400,9 @@ def _save(out: Path, corpus: Corpus, report: PublishReport) -> dict[str, list[tu
 
     An empty split is saved with one (empty) data file, which load_from_disk needs.
     """
-    import datasets
-
-    from schemas import CONFIGS
-
-    datasets.disable_progress_bars()
     hub_files: dict[str, list[tuple[str, str]]] = {}
     for config, writers in corpus.writers.items():
-        patterns = sharded.save_config(out, config, writers, CONFIGS[config])
+        patterns = sharded.save_config(out, config, writers)
         hub_files[config] = [(split, pattern) for split, pattern in patterns.items() if pattern]
     return hub_files
 

@@ -25,7 +25,7 @@ import html
 import json
 import re
 import shutil
-from collections import Counter, defaultdict
+from collections import Counter, defaultdict, deque
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Sequence
@@ -43,6 +43,7 @@ REJECTS_SHOWN = 100
 ROLES_SHOWN = 3
 ARTICLE_LINKS_SHOWN = 5
 QUOTE_PREVIEW = 90  # characters of a quote shown in an article's quote table
+PAGES_IN_FLIGHT = 32  # pages made but not yet written (builder.report._PageWriter)
 SPLITS = ("train", "validation", "test")
 
 TYPE_LABELS = {"person": "شخص", "anonymous": "مصدر مجهول", "organization": "مؤسسة", "document": "وثيقة",
@@ -233,6 +234,8 @@ def markup(text: str, spans: Iterable[Span], start: int = 0, end: int | None = N
     # An empty span on the edge of two blocks belongs to the one it starts (the last, at the end).
     empty = sorted((s for s in spans if s.start == s.end and (start <= s.start < end or s.start == end == len(text))),
                    key=lambda s: (s.start, s.rank))
+    if not covering and not empty:  # most paragraphs hold no quote: the text alone, as the loop below gives it
+        return esc(text[start:end])
     points = sorted({start, end} | {min(max(p, start), end) for s in covering for p in (s.start, s.end)}
                     | {s.start for s in empty})
     out: list[str] = []
@@ -461,18 +464,45 @@ def write_report(out: Path, *, max_articles: int = DEFAULT_MAX_ARTICLES, counts:
                 for article in corpus.articles}
     speaker_pages = max(1, -(-len(corpus.speakers) // SPEAKERS_PER_PAGE))
     article_pages = max(1, -(-len(corpus.articles) // ARTICLES_PER_PAGE))
-    _write(directory / "index.html", page("نظرة عامة", "\n".join([
-        _figures(corpus), _charts(corpus), _speakers_section(corpus, pages_of, 1, speaker_pages),
-        _articles_section(corpus, pages_of, 1, article_pages), _rejects_section(corpus)])))
-    for number in range(2, speaker_pages + 1):
-        _write(directory / speakers_page_name(number),
-               page(f"المتحدثون، الصفحة {number}", _speakers_section(corpus, pages_of, number, speaker_pages)))
-    for number in range(2, article_pages + 1):
-        _write(directory / articles_page_name(number),
-               page(f"المقالات، الصفحة {number}", _articles_section(corpus, pages_of, number, article_pages)))
-    for article in corpus.articles:
-        _write(directory / pages_of[article["article_id"]], article_page(article))
+    with _PageWriter(directory) as pages:
+        pages.write("index.html", page("نظرة عامة", "\n".join([
+            _figures(corpus), _charts(corpus), _speakers_section(corpus, pages_of, 1, speaker_pages),
+            _articles_section(corpus, pages_of, 1, article_pages), _rejects_section(corpus)])))
+        for number in range(2, speaker_pages + 1):
+            pages.write(speakers_page_name(number),
+                        page(f"المتحدثون، الصفحة {number}", _speakers_section(corpus, pages_of, number, speaker_pages)))
+        for number in range(2, article_pages + 1):
+            pages.write(articles_page_name(number),
+                        page(f"المقالات، الصفحة {number}", _articles_section(corpus, pages_of, number, article_pages)))
+        for article in corpus.articles:
+            pages.write(pages_of[article["article_id"]], article_page(article))
     return directory / "index.html"
+
+
+class _PageWriter:
+    """Writes pages into a folder on a thread, so that the file system's time (most of it in
+    creating the files) overlaps making the next page; at most PAGES_IN_FLIGHT wait in memory."""
+
+    def __init__(self, directory: Path):
+        from concurrent.futures import ThreadPoolExecutor
+
+        self.directory = directory
+        self.pending: deque = deque()
+        self.executor = ThreadPoolExecutor(1, thread_name_prefix="report-pages")
+
+    def write(self, name: str, content: str) -> None:
+        self.pending.append(self.executor.submit(_write, self.directory / name, content))
+        if len(self.pending) > PAGES_IN_FLIGHT:
+            self.pending.popleft().result()
+
+    def __enter__(self) -> "_PageWriter":
+        return self
+
+    def __exit__(self, exc_type, *exc) -> None:
+        self.executor.shutdown()
+        if exc_type is None:
+            for written in self.pending:  # raise the first error of a write, if any
+                written.result()
 
 
 def _write(path: Path, content: str) -> None:
@@ -481,16 +511,11 @@ def _write(path: Path, content: str) -> None:
 
 
 def _read(out: Path, max_articles: int, counts: dict | None) -> Corpus:
-    import datasets
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    def table(config: str) -> pa.Table:
-        dataset_dict = datasets.load_from_disk(str(out / config))
-        return pa.concat_tables([dataset_dict[split].data.table for split in SPLITS if split in dataset_dict])
-
-    articles, quotes = table("articles"), table("quotes")
-    speakers = datasets.load_from_disk(str(out / "speakers"))["train"].data.table.to_pylist()
+    articles, quotes = _read_saved(out / "articles", SPLITS), _read_saved(out / "quotes", SPLITS)
+    speakers = _read_saved(out / "speakers", ("train",)).to_pylist()
     article_ids = articles.column("article_id").to_pylist()
     chosen = sorted(article_ids)[:max_articles]
     chosen_set = pa.array(chosen, type=pa.string())
@@ -530,6 +555,21 @@ def _read(out: Path, max_articles: int, counts: dict | None) -> Corpus:
                   rules=_value_counts(quotes.column("attribution_rule")), quote_types=quote_types,
                   confidence_counts=_value_counts(bins), rejects=rejects, reject_count=reject_count,
                   hub_article_files=hub_files, max_articles=max_articles)
+
+
+def _read_saved(folder: Path, splits: Sequence[str]):
+    """The rows of those splits (the ones it has, in that order) of a DatasetDict saved by publish,
+    as one Arrow table: the data files load_from_disk would map, read with pyarrow alone, since
+    importing datasets takes longer than writing the report of a small build."""
+    import pyarrow as pa
+
+    saved = json.loads((folder / "dataset_dict.json").read_text(encoding="utf-8"))["splits"]
+    tables = []
+    for split in (split for split in splits if split in saved):
+        state = json.loads((folder / split / "state.json").read_text(encoding="utf-8"))
+        tables += [pa.ipc.open_stream(pa.memory_map(str(folder / split / data_file["filename"]))).read_all()
+                   for data_file in state["_data_files"]]
+    return pa.concat_tables(tables)
 
 
 def _value_counts(column) -> Counter:

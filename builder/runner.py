@@ -20,7 +20,9 @@ import os
 import shutil
 import sqlite3
 import sys
+import threading
 from collections import Counter
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
@@ -30,7 +32,6 @@ from builder import store
 from builder.engines import ordered_map as engine_map
 from builder.errors import BuildError
 from builder.ingest import Rejected, Source, ingest_source, input_digests, iter_input_files, iter_sources
-from builder.pipeline import run_stage
 from builder.store import STAGES
 
 # Articles per pool task: small enough to balance two workers on a few dozen articles, large
@@ -104,10 +105,42 @@ def build(config: RunConfig) -> Summary:
 
     raw = checked_raw(config.raw)
     with store.replacing(config.out, start_from_current=False, keep_work=config.resume) as work:
-        _run_from_raw(raw, work, STAGES, config, resume=config.resume)
+        with _importing_publish_libraries(config.workers > 1):
+            _run_from_raw(raw, work, STAGES, config, resume=config.resume)
         report = publish(work, workers=config.workers, min_confidence=config.min_confidence,
                          report_articles=config.report_articles)
     return Summary.of_publish("build", report)
+
+
+@contextmanager
+def _importing_publish_libraries(meanwhile: bool) -> Iterator[None]:
+    """Import the libraries publish needs on a thread while the block (the stages) runs, if meanwhile.
+
+    They take about 0.4 s, which the main process would spend after the stages, though it mostly
+    waits while worker processes run them: for the forkserver to load the stages, then for the
+    workers (with one worker the stages run in this process, and the thread would only compete
+    with them). Joined when the block ends, so publish finds them imported. The stages' code in
+    the main process imports none of these libraries: the two threads meet only on
+    standard-library modules, whose imports Python's module locks serialize.
+    """
+    if not meanwhile:
+        yield
+        return
+    thread = threading.Thread(target=_import_publish_libraries, name="publish-imports", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        thread.join()
+
+
+def _import_publish_libraries() -> None:
+    import pyarrow as pa
+    import pyarrow.compute  # noqa: F401  (the report)
+    import pyarrow.parquet  # noqa: F401
+    import yaml  # noqa: F401  (the dataset card)
+
+    pa.array([])  # pyarrow imports pandas on its first conversion from Python objects
 
 
 def run_stage_command(stage: str, config: RunConfig) -> Summary:
@@ -337,6 +370,10 @@ def _process_unit(unit: Source | dict | tuple[dict, dict], stages: tuple[str, ..
     article with the outputs of the stages before. The outputs of the stages that succeeded are
     kept even when a later one fails, so that stage can be rerun alone once fixed.
     """
+    # Imported here: the stages load their lexicons and models, which only the process running
+    # them needs (the workers, warmed by builder._preload; this one only with one worker).
+    from builder.pipeline import run_stage
+
     if isinstance(unit, dict):
         return unit
     if isinstance(unit, Source):

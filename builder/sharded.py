@@ -19,27 +19,26 @@ import heapq
 import itertools
 import json
 import os
-import shutil
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
 MAX_SHARD_BYTES = 500 * 1024 * 1024  # datasets' own default shard size for save_to_disk and the hub
 RUN_SIZE = 20_000  # records an ExternalSorter holds before it spills a sorted run
 MAX_FAN_IN = 128  # runs merged at once; more are first merged into longer runs (open files stay few)
+ARROW_BATCH_ROWS = 1000  # rows per record batch of the Arrow shards: datasets' DEFAULT_MAX_BATCH_SIZE
 PARTIAL = ".partial"
 
 
 class SplitWriter:
     """Rows of one split of one config, appended as Arrow tables, into parquet and Arrow shards."""
 
-    def __init__(self, out: Path, config: str, split: str, features, *, max_shard_bytes: int | None = None):
-        self.out, self.config, self.split, self.features = Path(out), config, split, features
+    def __init__(self, out: Path, config: str, split: str, schema, *, max_shard_bytes: int | None = None):
+        self.out, self.config, self.split, self.schema = Path(out), config, split, schema
         self.max_shard_bytes = max_shard_bytes or MAX_SHARD_BYTES
-        self.schema = features.arrow_schema
         self.rows = 0
         self.shards = 0
         self._bytes = 0
-        self._parquet = self._arrow = None
+        self._parquet = self._arrow = self._arrow_file = None
         self._digest = hashlib.sha256(f"{config}/{split}".encode())
 
     @property
@@ -51,19 +50,20 @@ class SplitWriter:
         return self.out / self.config / self.split
 
     def write(self, table) -> None:
-        """Append table (of self.features' schema); an empty table writes nothing."""
+        """Append table (of self.schema); an empty table writes nothing."""
         if not table.num_rows:
             return
         if self._parquet is None or self._bytes >= self.max_shard_bytes:
             self._start_shard()
         self._parquet.write_table(table)
-        self._arrow.write_table(table)
+        # As datasets' ArrowWriter writes it: one chunk, cut into record batches of ARROW_BATCH_ROWS.
+        self._arrow.write_table(table.combine_chunks(), max_chunksize=ARROW_BATCH_ROWS)
         self._bytes += table.nbytes
         self.rows += table.num_rows
 
     def _start_shard(self) -> None:
+        import pyarrow as pa
         import pyarrow.parquet as pq
-        from datasets.arrow_writer import ArrowWriter
 
         self._close_shard()
         index = self.shards
@@ -72,15 +72,15 @@ class SplitWriter:
         self.hub_dir.mkdir(parents=True, exist_ok=True)
         self.disk_dir.mkdir(parents=True, exist_ok=True)
         self._parquet = pq.ParquetWriter(str(self._parquet_path(index, None)) + PARTIAL, self.schema)
-        self._arrow = ArrowWriter(features=self.features, path=str(self._arrow_path(index, None)) + PARTIAL,
-                                  embed_local_files=True)
+        self._arrow_file = pa.OSFile(str(self._arrow_path(index, None)) + PARTIAL, "wb")
+        self._arrow = pa.ipc.new_stream(self._arrow_file, self.schema)
 
     def _close_shard(self) -> None:
         if self._parquet is not None:
             self._parquet.close()
-            self._arrow.finalize()
             self._arrow.close()
-            self._parquet = self._arrow = None
+            self._arrow_file.close()
+            self._parquet = self._arrow = self._arrow_file = None
 
     def _parquet_path(self, index: int, total: int | None) -> Path:
         return self.hub_dir / (f"{self.split}-{index:05d}" + (f"-of-{total:05d}" if total is not None else "") + ".parquet")
@@ -110,41 +110,40 @@ class SplitWriter:
         return self._digest.hexdigest()[:16]
 
 
-def save_config(out: Path, config: str, writers: dict[str, SplitWriter], features) -> dict[str, str | None]:
+def save_config(out: Path, config: str, writers: dict[str, SplitWriter]) -> dict[str, str | None]:
     """Close the writers of one config and make OUT/<config> a DatasetDict that load_from_disk
     reads; {split: hub data_files pattern or None when the split has no rows}.
 
-    The library writes its own metadata (dataset_dict.json, each split's state.json and
-    dataset_info.json, and one empty data file) from an empty DatasetDict with the same features;
-    the data file list of each split with rows is then pointed at the shards written here.
+    The metadata is written as datasets' save_to_disk writes it (dataset_dict.json, and each
+    split's dataset_info.json and state.json, pointing at the shards written here), without
+    importing datasets; tests/test_build.py holds it to save_to_disk's. A split with no rows gets
+    one empty data file, which load_from_disk needs.
     """
-    import datasets
     import pyarrow as pa
-    from datasets.table import InMemoryTable
 
-    names = {split: writer.close() for split, writer in writers.items()}
-    info = datasets.DatasetInfo(features=features)
-    empty = pa.Table.from_batches([], schema=features.arrow_schema)
     folder = Path(out) / config
-    staging = folder.with_name(f".{config}.metadata")
-    shutil.rmtree(staging, ignore_errors=True)
-    datasets.DatasetDict({
-        split: datasets.Dataset(InMemoryTable(empty), info=info, split=split, fingerprint=writer.fingerprint)
-        for split, writer in writers.items()
-    }).save_to_disk(str(staging), num_shards=dict.fromkeys(writers, 1))
     folder.mkdir(parents=True, exist_ok=True)
-    os.replace(staging / "dataset_dict.json", folder / "dataset_dict.json")
-    for split, split_names in names.items():
-        (folder / split).mkdir(exist_ok=True)
-        for name in ("dataset_info.json",) + (() if split_names else ("data-00000-of-00001.arrow",)):
-            os.replace(staging / split / name, folder / split / name)
-        state = json.loads((staging / split / "state.json").read_text(encoding="utf-8"))
-        if split_names:
-            state["_data_files"] = [{"filename": name} for name in split_names]
-        with open(folder / split / "state.json", "x", encoding="utf-8") as handle:
-            json.dump(state, handle, indent=2, sort_keys=True)  # as save_to_disk writes it
-    shutil.rmtree(staging)
+    _write_new(folder / "dataset_dict.json", json.dumps({"splits": list(writers)}))
+    for split, writer in writers.items():
+        names = writer.close()
+        if not names:
+            names = ["data-00000-of-00001.arrow"]
+            writer.disk_dir.mkdir(parents=True, exist_ok=True)
+            with pa.OSFile(str(writer.disk_dir / names[0]), "wb") as sink:
+                pa.ipc.new_stream(sink, writer.schema).close()
+        features = json.loads(writer.schema.metadata[b"huggingface"])["info"]["features"]
+        _write_new(writer.disk_dir / "dataset_info.json", json.dumps(
+            {"citation": "", "description": "", "features": features, "homepage": "", "license": ""}, indent=2))
+        _write_new(writer.disk_dir / "state.json", json.dumps(
+            {"_data_files": [{"filename": name} for name in names], "_fingerprint": writer.fingerprint,
+             "_format_columns": None, "_format_kwargs": {}, "_format_type": None, "_output_all_columns": False,
+             "_split": split}, indent=2, sort_keys=True))
     return {split: writer.hub_pattern() for split, writer in writers.items()}
+
+
+def _write_new(path: Path, text: str) -> None:
+    with open(path, "x", encoding="utf-8") as handle:
+        handle.write(text)
 
 
 class ExternalSorter:

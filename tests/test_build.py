@@ -17,14 +17,14 @@ from pathlib import Path
 import datasets
 import pytest
 
-from builder import pipeline, publish as publish_module
+from builder import pipeline, publish as publish_module, sharded
 from builder.attribute import ROW_FIELDS
 from builder.errors import BuildError, ContractError, SchemaError
 from builder.evaluate import load_gold_dir, score
 from builder.gold import gold_quote, gold_stem
 from builder.publish import SPLITS, speaker_rows, split_of
 from builder.runner import RunConfig, build, publish_command, run_stage_command
-from schemas import CONFIGS, QUOTE_FEATURES, to_table
+from schemas import CONFIGS, QUOTE_FEATURES, SCHEMAS, to_table
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE_RAW = REPO / "raw"
@@ -345,6 +345,41 @@ def _quote_row(**changes) -> dict:
 def test_schema_errors_name_the_column(row, column):
     with pytest.raises(SchemaError, match=column):
         to_table("quotes", [row])
+
+
+def test_schemas_are_the_features():
+    """publish writes with the Arrow schemas alone (not importing datasets): they must be the Features'."""
+    assert all(SCHEMAS[config].equals(CONFIGS[config].arrow_schema, check_metadata=True) for config in CONFIGS)
+
+
+def test_saved_configs_are_what_save_to_disk_writes(tmp_path):
+    """sharded.save_config writes a DatasetDict folder without datasets: byte for byte what
+    save_to_disk writes, with a split of more than one record batch and a split with no rows."""
+    from datasets.table import InMemoryTable
+
+    sizes = {"train": 1500, "validation": 0, "test": 3}
+    tables = {split: to_table("quotes", [_quote_row(article_id=f"a{n}", quote_id=f"a{n}:0") for n in range(size)])
+              for split, size in sizes.items()}
+    writers = {split: sharded.SplitWriter(tmp_path / "ours", "quotes", split, SCHEMAS["quotes"]) for split in sizes}
+    for split, table in tables.items():
+        writers[split].write(table)
+    sharded.save_config(tmp_path / "ours", "quotes", writers)
+    info = datasets.DatasetInfo(features=QUOTE_FEATURES)
+    datasets.DatasetDict({
+        split: datasets.Dataset(InMemoryTable(table), info=info, split=split, fingerprint=writers[split].fingerprint)
+        for split, table in tables.items()
+    }).save_to_disk(str(tmp_path / "theirs"), num_shards=dict.fromkeys(sizes, 1))
+    assert digests(tmp_path / "ours" / "quotes") == digests(tmp_path / "theirs")
+
+
+def test_a_build_never_imports_datasets(tmp_path):
+    """Importing datasets takes longer than building a small corpus: a build writes with pyarrow alone."""
+    code = ("import sys; from pathlib import Path; from builder.runner import RunConfig, build; "
+            f"build(RunConfig(raw=Path({str(SAMPLE_RAW)!r}), out=Path({str(tmp_path / 'out')!r}), quiet=True)); "
+            "print(sorted(name for name in sys.modules if name.split('.')[0] == 'datasets'))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, env=OFFLINE, cwd=REPO, timeout=120)
+    assert result.returncode == 0, result.stderr.decode()
+    assert result.stdout.decode().strip() == "[]"
 
 
 @pytest.mark.parametrize("changes, field", [

@@ -9,8 +9,10 @@ on the same corpus:
 
 - `make build` as users run it (a subprocess; everything it writes counts): MB/s and articles/s;
 - the floor: read every file, one regex for quote marks, write the text as parquet;
-- their ratio; the peak RSS of the build (the sum over its process tree, sampled) at the small
-  and at the big corpus size; and the speedup of WORKERS=2 over WORKERS=1.
+- their ratio, and the ratio of a build of the same corpus with its quote marks removed (what
+  everything but detection and attribution costs);
+- the peak RSS of the build (the sum over its process tree, sampled) at the small and at the
+  big corpus size; and the speedup of WORKERS=2 over WORKERS=1.
 
 Figures are printed, never asserted: targets are checked by a reader, not by the test suite.
 """
@@ -126,6 +128,18 @@ def grow_corpus(small: Path, big: Path, size_bytes: int, *, seed: int = 4) -> tu
         written += path.stat().st_size
     more, more_bytes = generate_corpus(big, size_bytes - written, seed=seed, start=count)
     return count + more, written + more_bytes
+
+
+def without_quote_marks(source: Path, dest: Path) -> None:
+    """dest = source's articles with every quotation mark the builder knows removed: the same
+    text with nothing to detect or attribute, to time everything in a build but those two."""
+    from builder.marks import mark_table
+
+    marks = re.compile("[" + re.escape("".join(mark_table())) + "]")
+    for path in sorted(source.rglob("*.txt")):
+        target = dest / path.relative_to(source)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(marks.sub("", path.read_text(encoding="utf-8")), encoding="utf-8")
 
 
 def corpus_size(folder: Path) -> tuple[int, int]:
@@ -349,6 +363,17 @@ def main(argv: list[str] | None = None) -> int:
               f"peak RSS {_mb(default_big.peak_rss)} (largest process {_mb(default_big.peak_rss_main)})", flush=True)
         shutil.rmtree(root / "out-big")
 
+        # What the ratio could be if detecting and attributing quotes cost nothing: reading,
+        # normalizing, segmenting and writing the stages, the datasets, the hub copy and the report.
+        bare_corpus = root / f"corpus-{args.mb:g}mb-no-marks"
+        without_quote_marks(small, bare_corpus)
+        bare = make("build", RAW=bare_corpus, OUT=root / "out-bare")
+        print(f"make build on the same corpus with every quote mark removed (nothing to detect or attribute):\n"
+              f"  {args.mb:g} MB: {bare.seconds:6.1f} s  {bare.rate(size_small, n_small)}  "
+              f"ratio to the floor {floor_small / bare.seconds:.3f}", flush=True)
+        shutil.rmtree(root / "out-bare")
+        shutil.rmtree(bare_corpus)
+
         print("make build WORKERS=1 and WORKERS=2 ...", flush=True)
         one = make("build", RAW=small, OUT=root / "out-1", WORKERS=1)
         print(f"  WORKERS=1: {one.seconds:6.1f} s  {one.rate(size_small, n_small)}", flush=True)
@@ -368,6 +393,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  ratio build / floor:                 {ratio:6.3f}   [>= {TARGETS['ratio']}]  "
               f"{'ok' if ratio >= TARGETS['ratio'] else 'BELOW TARGET'}")
         print(f"  ratio at {args.big_mb:g} MB:                    {floor_big / default_big.seconds:6.3f}")
+        print(f"  ratio without quote marks:           {floor_small / bare.seconds:6.3f}   "
+              f"(the build with nothing to detect or attribute)")
         print(f"  peak RSS, {args.mb:g} MB / {args.big_mb:g} MB:          {_mb(default_small.peak_rss)} / "
               f"{_mb(default_big.peak_rss)} = {growth:.3f}x   [< {TARGETS['rss_growth']}x]  "
               f"{'ok' if growth < TARGETS['rss_growth'] else 'ABOVE TARGET'}")

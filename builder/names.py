@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 import threading
+from bisect import bisect_right
 from functools import lru_cache
 from pathlib import Path
 from typing import NamedTuple
@@ -558,7 +559,27 @@ def _strip_clitic(token: str) -> str:
     return norm[_clitic_length(token, _names(), frozenset()):]
 
 
-def person_spans(text: str, *, threshold: float | None = None) -> list[tuple[int, int]]:
+def _outside(tokens: list[tuple[str, int, int]], skip: list[tuple[int, int]]) -> list[tuple[str, int, int]]:
+    """The tokens not wholly inside the ``skip`` spans (overlapping spans count as one)."""
+    if not skip:
+        return tokens
+    merged: list[list[int]] = []
+    for start, end in sorted(skip):
+        if merged and start < merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    starts = [start for start, _end in merged]
+    kept = []
+    for token in tokens:
+        index = bisect_right(starts, token[1]) - 1
+        if index < 0 or token[2] > merged[index][1]:
+            kept.append(token)
+    return kept
+
+
+def person_spans(text: str, *, threshold: float | None = None,
+                 skip: list[tuple[int, int]] = ()) -> list[tuple[int, int]]:
     """Character spans of person names in ``text``, in order.
 
     Titles, speech verbs, addressees («لنظيره») and punctuation are never part
@@ -567,14 +588,16 @@ def person_spans(text: str, *, threshold: float | None = None) -> list[tuple[int
     A leading و/ف/ب/ل/ك clitic is left out of a span when ``_clitic_length``
     finds evidence for it, so «ولويد اوستن» gives «لويد اوستن»; otherwise the
     clitic stays inside the span. ``threshold`` overrides ``PERSON_THRESHOLD``
-    (1.0 = the single best CRF path only).
+    (1.0 = the single best CRF path only). Tokens wholly inside a ``skip`` span
+    are neither tagged nor searched: the tokens on either side of it tag as one
+    window.
     """
     if not text or text.isspace():
         return []
     with _tagger_lock:
         tagger, extractor = _load()
         threshold = PERSON_THRESHOLD if threshold is None else threshold
-        tokens = tokenize_with_offsets(text)
+        tokens = _outside(tokenize_with_offsets(text), skip)
         groups: list[list[int]] = []
         for lo, hi in _windows(tokens, text):
             window = tokens[lo:hi]

@@ -149,3 +149,18 @@ def test_model_ships_inside_the_package():
     assert names.MODEL_PATH.is_file()
     assert names.MODEL_PATH.stat().st_size < 5_000_000
     assert names.NAME_TOKENS_PATH.is_file()
+
+
+@pytest.mark.parametrize("skip, expected", [
+    ([], ["سعد الحريري", "وليد المعلم"]),
+    # The quoted speech is skipped: the name inside it is not tagged, the speaker's still is.
+    ([(18, 48)], ["سعد الحريري"]),
+    # Overlapping and out-of-order spans count as their union.
+    ([(30, 48), (18, 35)], ["سعد الحريري"]),
+    # A span that cuts a word in two leaves that word in: «بالوزير» (25-32) is kept.
+    ([(18, 28)], ["سعد الحريري", "وليد المعلم"]),
+])
+def test_tokens_inside_skipped_spans_are_not_tagged(skip, expected):
+    text = "قال سعد الحريري: «التقيت بالوزير وليد المعلم أمس»."
+    assert text[18:48] == "التقيت بالوزير وليد المعلم أمس"
+    assert [text[s:e] for s, e in names.person_spans(text, skip=skip)] == expected

@@ -1055,8 +1055,13 @@ def find_events(ctx: ArticleContext, resolver: Resolver) -> list[Event]:
             after_index = index + 1
             if cue.document_only:
                 after_index = _skip_fi(ctx, after_index)
+            if cue.relays_from:
+                after_index = _relayed_source_index(ctx, index, limit, cue.relays_from)
             phrase = _phrase_after(ctx, after_index, limit)
-            if phrase:
+            if phrase and cue.relays_from and after_index > index + 1:
+                event.speaker = resolver.from_phrase(phrase, cue)
+                event.rule, event.confidence = rule("relayed")
+            elif phrase:
                 event.speaker = resolver.from_phrase(phrase, cue)
                 event.addressee = _addressee_after(ctx, ctx.word_index[phrase[-1][1]] + 1, limit)
                 event.rule, event.confidence = rule("verb_first")
@@ -1226,6 +1231,22 @@ def _weak_cue_confirmed(ctx: ArticleContext, index: int, limit: int) -> bool:
         return True
     following = ctx.quote_open_after(end)
     return following is not None and following <= reach + 2
+
+
+# Words between a relaying verb and its «عن»: the outlet's name («ونقلت صحيفة وول ستريت جورنال الأميركية عن»).
+_RELAY_REACH = 8
+
+
+def _relayed_source_index(ctx: ArticleContext, index: int, limit: int, relays_from: str) -> int:
+    """«ونقلت الصحيفة عن مسؤول أمريكي أن “...”»: the outlet only relays; the source is the phrase
+    after «عن». The index of its first word, or of the word after the verb when there is no «عن»."""
+    for later in range(index + 1, min(index + 1 + _RELAY_REACH, len(ctx.words))):
+        word, start, _end = ctx.words[later]
+        if start >= limit:
+            break
+        if fold_key(word) == relays_from:
+            return later + 1
+    return index + 1
 
 
 def _skip_fi(ctx: ArticleContext, index: int) -> int:

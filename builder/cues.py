@@ -17,6 +17,7 @@ class Cue:
     continuation: bool = False
     weak: bool = False
     document_only: bool = False
+    relays_from: str | None = None  # folded: the word after which the relayed source stands (نقل ... عن X)
 
 
 @cache
@@ -26,7 +27,8 @@ def cue_table() -> dict[str, Cue]:
     table: dict[str, Cue] = {}
     for verb in data["verbs"]:
         flags = dict(continuation=verb.get("continuation", False), weak=verb.get("weak", False),
-                     document_only=verb.get("document_only", False))
+                     document_only=verb.get("document_only", False),
+                     relays_from=fold_key(verb["relays_from"]) if "relays_from" in verb else None)
         for kind, groups in (("verb", verb.get("forms", {})), ("participle", verb.get("participles", {}))):
             for gender, forms in groups.items():
                 for form in forms:

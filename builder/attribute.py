@@ -610,6 +610,13 @@ class Resolver:
                 gender = "female"
             self.add_name(person)
             return Speaker(self.canonical(person), "person", person, role, gender)
+        if head_kind == "anonymous" and _is_title(first_key):
+            # «وقال وزير الخارجية السابق، جون كيري، إن»: the name in apposition is the source. A full
+            # name only: one word after the comma is as often narration («، طالبا عدم ذكر اسمه»).
+            appositive = self._name_after_comma(phrase)
+            if appositive is not None and len(words(self.text, *appositive)) >= 2:
+                return Speaker(self.canonical(appositive), "person", appositive, (start, end),
+                               "female" if first_key in lex["titles_f"] else gender)
         if head_kind is not None:
             return self._from_head(head_kind, phrase, gender)
         if _is_title(first_key):

@@ -411,7 +411,8 @@ def _token_info(token: str) -> tuple[str, bool]:
     """(normalised form, whether the token can never be part of a name)."""
     norm = normalize(token)
     word_class = analyse(norm)
-    blocks = (word_class.title or word_class.cue or word_class.function_word
+    # A lone letter is a clitic written apart («بـ“محاسبة”»), never part of a name.
+    blocks = (len(norm) < 2 or word_class.title or word_class.cue or word_class.function_word
               or _DIACRITICS_RE.sub("", token) in _NEVER_IN_NAME_AS_SPELLED
               or _TANWEEN_FATH in token
               or not _WORDLIKE_RE.search(norm))

@@ -70,7 +70,8 @@ def is_title(key: str) -> bool:
 
 def _ends_name(key: str, word: str) -> bool:
     lex = _lexicon()
-    return key in lex["stops"] or cue_lookup(word) is not None or is_title(key)
+    # A lone letter is a clitic written apart («قيس سعيد بـ“محاسبة”»), never part of a name.
+    return len(key) < 2 or key in lex["stops"] or cue_lookup(word) is not None or is_title(key)
 
 
 def _is_hearer(key: str) -> bool:

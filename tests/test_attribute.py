@@ -35,6 +35,17 @@ def speakers(text: str) -> list[tuple[str | None, str]]:
         ("بحسب مصدر أمني “تم توقيف ثلاثة أشخاص على الحدود”.", [("مصدر أمني", "according_to/1")]),
         # nominal cue: «نقلت الوكالة عن X قوله “...”»
         ("ونقلت الوكالة عن المهندس رامي سليمان قوله “الجسر آمن تماما للمرور”.", [("رامي سليمان", "nominal_cue/1")]),
+        # a title with the name in apposition between commas: the name, not the title
+        ("وقال وزير الخارجية الأمريكي السابق، جون كيري، إن “الإدارة تسعى لتغيير النظام”.",
+         [("جون كيري", "verb_first/1")]),
+        # ... but one word after the comma is narration, and the source stays unnamed
+        ("وقال مسؤول في الوزارة، طالبا عدم ذكر اسمه، “لن نعلق على التقارير”.", [("مسؤول في الوزارة", "verb_first/1")]),
+        # verbs of opinion, pledge, accusation and threat are cues; a clitic written apart («بـ») ends the name
+        ("ورأى المحلل السياسي أحمد يوسف أن “الانتخابات ستجرى في موعدها”.", [("أحمد يوسف", "verb_first/1")]),
+        ("وتعهد الرئيس قيس سعيد بـ“محاسبة كل من أجرم في حق الشعب”.", [("قيس سعيد", "verb_first/1")]),
+        ("وتوعد زعيم الجماعة أبو محمد الجولاني بـ“رد قاس على أي هجوم”.", [("أبو محمد الجولاني", "verb_first/1")]),
+        # «يدعى» (is named) folds like «يدعي» (claims), so ادعى lists no «يدعي» form
+        ("وقال شاب يدعى سالم الفارس: “لن نغادر أرضنا أبدا”.", [("سالم الفارس", "verb_first/1")]),
         # relayed: «نقلت X عن Y أن “...”»: the source after «عن», never the outlet that relays it
         ("ونقلت صحيفة «الوطن» عن مصادر مطلعة أن “الاتفاق بات وشيكا”.", [("مصادر مطلعة", "relayed/1")]),
         ("ونقل التلفزيون الرسمي عن وزير الداخلية سعيد المراني أن “الحدود مغلقة حتى إشعار آخر”.",

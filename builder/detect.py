@@ -22,7 +22,6 @@ from builder.resources import load
 from builder.text import ARABIC_DIACRITICS, WORD, fold_key, fold_phrase, words
 
 STAGE = "detect"
-RULES_VERSION = "detect/2"
 
 _PREFIXES = ("وبال", "وال", "بال", "فال", "كال", "لل", "ال", "وب", "ول", "فب", "فل", "وك", "و", "ف", "ب", "ل", "ك")
 _SUFFIXES = ("هما", "هم", "ها", "ه")
@@ -375,6 +374,20 @@ class _Article:
         return any(self.found[i] is not quote and key in self._keys[i] for i in self._postings.get(rarest, ()))
 
 
+def _without_parentheticals(text: str, clause: list[tuple[str, int, int]]) -> list[tuple[str, int, int]]:
+    """The clause's words but those of a phrase set off by two commas («وشدد X، في كلمة له خلال
+    افتتاح الجلسة، على أن “…”»): a circumstance between subject and complementizer does not push
+    the verb out of reach. The last phrase before the end is never dropped (nothing closes it)."""
+    limit = _rules()["parenthetical_max_words"]
+    after_comma = [k + 1 for k in range(len(clause) - 1)
+                   if "،" in text[clause[k][2]:clause[k + 1][1]] or "," in text[clause[k][2]:clause[k + 1][1]]]
+    dropped: set[int] = set()
+    for first, end in zip(after_comma, after_comma[1:]):
+        if end - first <= limit:
+            dropped.update(range(first, end))
+    return [word for k, word in enumerate(clause) if k not in dropped]
+
+
 def _tie(text: str, quote: dict, paragraph: tuple[int, int], article: _Article) -> str | None:
     """How a speech cue ties the span to a source, or None.
 
@@ -406,7 +419,7 @@ def _tie(text: str, quote: dict, paragraph: tuple[int, int], article: _Article) 
         if key in rules["complementizers"] and article.enclosing(before[i][1]) is None:
             # «إنّ» written with its hamza below only follows a verb of saying, however long the subject.
             reach = rules["reported_inna_window_words"] if before[i][0].lstrip("وف").startswith("إ") else rules["reported_cue_window_words"]
-            if any(_is_cue(w) for w, _, _ in before[max(0, i - reach):i]):
+            if any(_is_cue(w) for w, _, _ in _without_parentheticals(text, before[:i])[-reach:]):
                 return "reported_clause"
         elif key[:1] in ("و", "ف") and _fkey(before[i][0])[1:] not in rules["function"] and i > 0 and text[before[i - 1][2]:before[i][1]].strip(" \"“”«»″") in ("،", ","):
             break  # «…، واستدعى …»: a new clause, no longer the reported one

@@ -68,6 +68,9 @@ def rejected_of(text):
     ("وقال: ”لا يمكننا القبول بهذا الاتفاق“.", ["لا يمكننا القبول بهذا الاتفاق"]),
     ("وقال: \"هذا أمر مرفوض تماما“.", ["هذا أمر مرفوض تماما"]),
     ("ويختم قائلا:» إن الحل بيد الجميع».", ["إن الحل بيد الجميع"]),
+    # a circumstance set off by commas between the cue and «أن» does not push the cue out of reach
+    ("وشدد رئيس الوزراء محمد اشتية، في كلمة له خلال افتتاح جلسة الحكومة، على أن \"الاحتلال يتحمل المسؤولية\".",
+     ["الاحتلال يتحمل المسؤولية"]),
     # a stop inside the quote does not cut it
     ("ويتابع: «البلد يمر بظروف صعبة. لكننا سنتجاوزها معا».", ["البلد يمر بظروف صعبة. لكننا سنتجاوزها معا"]),
 ])
@@ -110,6 +113,8 @@ def test_unclosed_and_unopened(text, expected):
 @pytest.mark.parametrize("text, reason", [
     # an open mark with no cue anywhere near is not taken as speech
     ("واستثمرت الشركة في \"المدينة الذكية وفي مشاريع أخرى كثيرة في المنطقة", "unclosed_without_cue"),
+    # ... and with the circumstance dropped, no speech verb is left in reach: a term
+    ("ووقعت الحكومة، في حفل أقيم مساء أمس بحضور عدد من الوزراء، على أن \"المرحلة الثانية\" تبدأ غدا", "term_without_cue"),
     # a lone closer with no colon or cue + complementizer before it is a stray
     ("وانتهت المباراة بالتعادل الإيجابي بين الفريقين\" وسط حضور كبير", None),
 ])

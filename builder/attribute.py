@@ -1117,10 +1117,22 @@ def _after_subordinator(ctx: ArticleContext, index: int) -> bool:
     return index > 0 and fold_key(ctx.words[index - 1][0]) in _SUBORDINATORS
 
 
+def _contradicts(speaker: Speaker, wanted: str | None) -> bool:
+    """The speaker's known gender rules out a cue of the wanted gender («قائلة» after a man).
+
+    A person's gender is firm. An unnamed source's comes from its verb and only rules out a
+    feminine cue after a man («قال مسؤول ... وأضافت»): plural sources take either («قالت
+    المصادر ... وأضاف»)."""
+    if wanted is None or speaker.gender in (wanted, "unknown"):
+        return False
+    if speaker.kind == "person":
+        return True
+    return speaker.kind == "anonymous" and wanted == "female" and speaker.gender == "male"
+
+
 def _agrees(speaker: Speaker, cue: Cue) -> bool:
-    """The cue's gender does not contradict a person's known gender («قائلة» after a man)."""
-    wanted = GENDERS.get(cue.gender)
-    return wanted is None or speaker.kind != "person" or speaker.gender in (wanted, "unknown")
+    """The cue's gender does not contradict the speaker's known gender."""
+    return not _contradicts(speaker, GENDERS.get(cue.gender))
 
 
 def _same_sentence_speaker(events: list[Event], sentence: int, cue: Cue | None = None) -> Speaker | None:
@@ -1151,10 +1163,9 @@ def _carry(events: list[Event], resolver: Resolver, sentence: int, cue: Cue, ctx
             return subject
     wanted = GENDERS.get(cue.gender)
     for speaker in reversed(resolver.history[-6:]):
-        if wanted is None or speaker.gender in (wanted, "unknown") or speaker.kind != "person":
-            if wanted == "female" and speaker.gender != "female" and speaker.kind == "person":
-                continue
-            return speaker
+        if _contradicts(speaker, wanted) or (wanted == "female" and speaker.kind == "person" and speaker.gender != "female"):
+            continue
+        return speaker
     return resolver.previous()
 
 

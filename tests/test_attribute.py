@@ -46,6 +46,12 @@ def speakers(text: str) -> list[tuple[str | None, str]]:
         ("وتوعد زعيم الجماعة أبو محمد الجولاني بـ“رد قاس على أي هجوم”.", [("أبو محمد الجولاني", "verb_first/1")]),
         # «يدعى» (is named) folds like «يدعي» (claims), so ادعى lists no «يدعي» form
         ("وقال شاب يدعى سالم الفارس: “لن نغادر أرضنا أبدا”.", [("سالم الفارس", "verb_first/1")]),
+        # «وأضافت» cannot carry the words of an unnamed man named in between: it goes back to the woman
+        ("وقالت الوزيرة ليلى حداد: “لا تعليق لدينا”. وأشار مسؤول إلى أن الاجتماع انتهى. وأضافت: “سنرد لاحقا”.",
+         [("ليلى حداد", "verb_first/1"), ("ليلى حداد", "continuation/1")]),
+        # ... but plural sources take a verb of either gender («وقالت المصادر ... وأضاف»)
+        ("وقالت المصادر: “الاجتماع انتهى دون نتيجة”. وأضاف: “لا اتفاق بعد”.",
+         [("المصادر", "verb_first/1"), ("المصادر", "continuation/1")]),
         # relayed: «نقلت X عن Y أن “...”»: the source after «عن», never the outlet that relays it
         ("ونقلت صحيفة «الوطن» عن مصادر مطلعة أن “الاتفاق بات وشيكا”.", [("مصادر مطلعة", "relayed/1")]),
         ("ونقل التلفزيون الرسمي عن وزير الداخلية سعيد المراني أن “الحدود مغلقة حتى إشعار آخر”.",

@@ -173,6 +173,13 @@ def _kind_of_head(key: str) -> str | None:
     return None
 
 
+def _kind_of_two_word_head(phrase) -> str | None:
+    """«البيت الأبيض», «الأمم المتحدة»: a head the lexicon lists in two words."""
+    if len(phrase) < 2:
+        return None
+    return _kind_of_head(fold_key(phrase[0][0]) + " " + fold_key(phrase[1][0]))
+
+
 @lru_cache(maxsize=65_536)
 def _is_title(key: str) -> bool:
     titles = _lex()["titles"]
@@ -592,7 +599,7 @@ class Resolver:
                 return Speaker(self.canonical(appositive), "person", appositive, (start, end), gender)
             return Speaker(self.text[start:end], "person", (start, end), (start, end), gender)
         person = self.ctx.person_at(start, end)
-        head_kind = _kind_of_head(first_key)
+        head_kind = _kind_of_head(first_key) or _kind_of_two_word_head(phrase)
         indefinite_head = head_kind == "anonymous" and not is_definite(phrase[0][0])
         if head_kind is not None and person is not None and person[0] > phrase[0][1] and (indefinite_head or not _is_title(first_key)):
             # «مسؤول كبير في شركة ...»: a name inside an unnamed source's phrase is not the source,
@@ -887,7 +894,15 @@ def _short_name_in_brackets(text: str, end: int) -> str | None:
     match = _BRACKETED.search(window, 0, clause_end + 1)
     if match is None or len(match.group(1).split()) > 3 or not _ARABIC_LETTER.search(match.group(1)):
         return None
+    before = words(window, 0, match.start())
+    if any(fold_key(word) in _months() for word, _s, _e in before[-1:] + words(match.group(1))[:1]):
+        return None  # «في يونيو (حزيران)»: the other name of a month
     return match.group(1).strip()
+
+
+@cache
+def _months() -> frozenset[str]:
+    return folded_set("speakers", "months")
 
 
 def _nominative(phrase: str) -> str:
@@ -1020,6 +1035,11 @@ def _subject_before(ctx: ArticleContext, cue_start: int, window_start: int, cue:
     return phrase[:_MAX_ANONYMOUS_WORDS]
 
 
+# What a verb of the anonymity clause takes («طلب عدم نشر اسمه», «رفضت ذكر اسمها», «دون كشف هويته»):
+# the verb is then no speech.
+_ANONYMITY_OBJECTS = frozenset(fold_key(w) for w in ("عدم", "اسمه", "اسمها", "اسمهم", "اسمي", "هويته", "هويتها", "هويتهم"))
+
+
 def find_events(ctx: ArticleContext, resolver: Resolver) -> list[Event]:
     """Speech events in text order, each with its subject resolved where the text names one."""
     events: list[Event] = []
@@ -1041,7 +1061,7 @@ def find_events(ctx: ArticleContext, resolver: Resolver) -> list[Event]:
             resolver.remember(event.speaker)
             events.append(event)
             continue
-        if (index + 1 < len(ctx.words) and fold_key(ctx.words[index + 1][0]) == "عدم") or (index > 0 and fold_key(ctx.words[index - 1][0]) == "عدم"):
+        if (index + 1 < len(ctx.words) and fold_key(ctx.words[index + 1][0]) in _ANONYMITY_OBJECTS) or (index > 0 and fold_key(ctx.words[index - 1][0]) == "عدم"):
             continue  # «طلب عدم نشر اسمه», «طالبا عدم كشف هويته» ask for anonymity; they are not speech
         if cue.kind == "according":
             phrase = _phrase_after(ctx, index + 1, limit)
@@ -1300,6 +1320,13 @@ def _source_after_an(ctx: ArticleContext, index: int, sentence: int) -> list[tup
     return []
 
 
+def _object_with_pronoun(word: str) -> bool:
+    """A common noun with an attached pronoun («كلامه», «حديثها», «رسالتهم»)."""
+    # On the word as written: folding turns the taa marbuta of «الحكومة» into ه.
+    return ARABIC_DIACRITICS.sub("", word).endswith(("ه", "ها", "هم")) and common_key(word) in _common_words() \
+        and fold_key(word) not in _known_name_tokens()
+
+
 def _subject_before_nominal(ctx: ArticleContext, resolver: Resolver, index: int, sentence: int, cue: Cue) -> Speaker | None:
     """«صدحت حناجر نحو 90 ألف شخص بالهتاف “...”»: the subject of the verb that opens the
     clause, between that verb and «بالقول / بالهتاف»."""
@@ -1312,6 +1339,8 @@ def _subject_before_nominal(ctx: ArticleContext, resolver: Resolver, index: int,
     for word in clause[1:]:  # verb first: the clause's first word is its verb
         if fold_key(word[0]) in _lex()["stops"]:
             break  # «خرج المشجعون إلى الشوارع بالهتاف»: the subject ends at the preposition
+        if subject and _object_with_pronoun(word[0]):
+            break  # «وختم المتحدث كلامه بالقول»: the object, its pronoun pointing back at the subject
         subject.append(word)
     if not subject:
         return None
@@ -1404,7 +1433,16 @@ def _person_spans(text: str, all_words: list[tuple[str, int, int]] | None = None
     from builder.names import person_spans
 
     recognised = [span for span in person_spans(text, skip=quoted) if not _adjective_after_title(text, span) and not _not_a_name(text, span)]
-    return merge_spans(recognised, title_anchored_spans(text, all_words))
+    titled = [span for span in title_anchored_spans(text, all_words) if not _common_word_alone(text, span)]
+    return merge_spans(recognised, titled)
+
+
+def _common_word_alone(text: str, span: tuple[int, int]) -> bool:
+    """«وختم المتحدث باسم الحكومة كلامه بالقول»: one common word after a title's chain is its
+    object, not a name (unless the name list knows it: «الرئيس عون»)."""
+    span_words = words(text, *span)
+    return (len(span_words) == 1 and common_key(span_words[0][0]) in _common_words()
+            and fold_key(span_words[0][0]) not in _known_name_tokens())
 
 
 def _not_a_name(text: str, span: tuple[int, int]) -> bool:

@@ -458,13 +458,15 @@ def _naming_before(text: str, quote: dict, lo: int) -> str | None:
     """'strong' / 'weak' when a naming word stands within two words before the mark."""
     rules = _rules()
     left = _left_edge(quote)
+    three_before = words(text, max(lo, left - 80), left)[-3:]
+    if len(three_before) == 3 and _fkey(three_before[0][0]) in _ANONYMITY_VERBS:
+        # «طالبا عدم ذكر اسمه “…”», «فضل عدم الكشف عن اسمه: “…”»: «اسمه» ends an anonymity
+        # clause, it names nothing (checked before the colon: «اسم» is also a title word)
+        return None
     previous = words(text, max(lo, left - 60), left)[-2:]
     if previous and any(c in _COLONS for c in text[previous[-1][2]:left]):
         # «كتب على حسابه: “…”»: a colon introduces words, except after a title word («تحت عنوان: “…”»)
         return "strong" if _in(previous[-1][0], rules["title_words"]) else None
-    three_before = words(text, max(lo, left - 80), left)[-3:]
-    if len(three_before) == 3 and _fkey(three_before[0][0]) in _ANONYMITY_VERBS:
-        return None  # «طالبا عدم ذكر اسمه “…”»: «اسمه» ends an anonymity clause, it names nothing
     if any(_in(w, rules["naming"]) for w, _, _ in previous):
         return "strong"
     if any(_in(w, rules["weak_naming"]) for w, _, _ in previous):

@@ -52,6 +52,17 @@ def speakers(text: str) -> list[tuple[str | None, str]]:
         # ... but plural sources take a verb of either gender («وقالت المصادر ... وأضاف»)
         ("وقالت المصادر: “الاجتماع انتهى دون نتيجة”. وأضاف: “لا اتفاق بعد”.",
          [("المصادر", "verb_first/1"), ("المصادر", "continuation/1")]),
+        # a body the lexicon names in two words
+        ("وأكد البيت الأبيض أن “الرئيس بخير”.", [("البيت الأبيض", "verb_first/1")]),
+        # a bracket glossing a month is no short name of the body («(أيار)»); a real one is («(إيباك)»)
+        ("وقالت منظمة الصحة العالمية في مايو (أيار) الماضي: “الوباء لم ينته بعد”.",
+         [("منظمة الصحة العالمية", "verb_first/1")]),
+        ("وقالت منظمة أنصار إسرائيل في الولايات المتحدة (إيباك) في بيان: “ندعم القرار”.", [("إيباك", "verb_first/1")]),
+        # «رفضت ذكر اسمها» asks for anonymity: «ذكر» is no speech there, the source stays the activist
+        ("وقالت الناشطة الحقوقية، التي رفضت ذكر اسمها، لبي بي سي: “نعيش في خوف دائم”.",
+         [("الناشطة الحقوقية", "verb_first/1")]),
+        # the object before «بالقول» («كلامه») is neither a name nor part of the subject
+        ("وختم المتحدث باسم الحكومة كلامه بالقول: “الأبواب مفتوحة”.", [("المتحدث باسم الحكومة", "nominal_cue/1")]),
         # relayed: «نقلت X عن Y أن “...”»: the source after «عن», never the outlet that relays it
         ("ونقلت صحيفة «الوطن» عن مصادر مطلعة أن “الاتفاق بات وشيكا”.", [("مصادر مطلعة", "relayed/1")]),
         ("ونقل التلفزيون الرسمي عن وزير الداخلية سعيد المراني أن “الحدود مغلقة حتى إشعار آخر”.",

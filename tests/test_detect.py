@@ -71,6 +71,8 @@ def rejected_of(text):
     # a circumstance set off by commas between the cue and «أن» does not push the cue out of reach
     ("وشدد رئيس الوزراء محمد اشتية، في كلمة له خلال افتتاح جلسة الحكومة، على أن \"الاحتلال يتحمل المسؤولية\".",
      ["الاحتلال يتحمل المسؤولية"]),
+    # «اسمه» closing an anonymity clause before a colon names nothing (though «اسم» is a title word)
+    ("وأضاف المصدر الذي فضل عدم الكشف عن اسمه: \"لا صحة لهذه الأنباء\".", ["لا صحة لهذه الأنباء"]),
     # a stop inside the quote does not cut it
     ("ويتابع: «البلد يمر بظروف صعبة. لكننا سنتجاوزها معا».", ["البلد يمر بظروف صعبة. لكننا سنتجاوزها معا"]),
 ])

@@ -519,6 +519,19 @@ def _speaker_after(text: str, quote: dict, hi: int) -> bool:
     return cue.kind in ("verb", "participle") and not cue.weak
 
 
+def _whole_clause_in_marks(text: str, quote: dict, paragraph: tuple[int, int]) -> bool:
+    """«أن “…”.»: the complementizer stands right before the opening mark and the sentence ends at
+    the closing one, so the marks hold the clause «أن» opens; a name in marks has the clause run
+    on after it («إن “عملية الفجر” مستمرة»)."""
+    if quote["open_pos"] is None or quote["close_pos"] is None:
+        return False
+    before = words(text, max(paragraph[0], quote["open_pos"] - 30), quote["open_pos"])[-1:]
+    if not before or text[before[0][2]:quote["open_pos"]].strip() or fold_key(before[0][0]) not in _rules()["complementizers"]:
+        return False
+    after = text[quote["close_pos"] + 1:paragraph[1]].lstrip(" ")
+    return after == "" or after[0] in ".!?؟…"
+
+
 def _narration_goes_on(text: str, quote: dict, hi: int) -> bool:
     """A word follows the closing mark with no punctuation: «منها: “لوك أويل” الروسية و…».
 
@@ -585,6 +598,8 @@ def classify(text: str, quote: dict, paragraph: tuple[int, int], article: _Artic
     if rule == "unopened" and n_words < rules["min_words_unopened"]:
         return "stray_closing_mark"
     left = _left_edge(quote)
+    if tie == "reported_clause" and n_words >= rules["min_words_with_cue"] and _whole_clause_in_marks(text, quote, paragraph):
+        return None  # «وأعلن الجيش أن “العملية حققت أهدافها”.»: a complementizer's clause, no name
     if n_words <= rules["name_max_words"]:
         naming = _naming_before(text, quote, paragraph[0])
         if (naming == "strong" and tie != "complementizer_inside") or (naming == "weak" and tie in (None, "cue_before", "cue_after") and not _speech_like(content_words)):

@@ -71,6 +71,10 @@ def rejected_of(text):
     # a circumstance set off by commas between the cue and «أن» does not push the cue out of reach
     ("وشدد رئيس الوزراء محمد اشتية، في كلمة له خلال افتتاح جلسة الحكومة، على أن \"الاحتلال يتحمل المسؤولية\".",
      ["الاحتلال يتحمل المسؤولية"]),
+    # the marks hold the whole clause «أن» opens, up to the sentence's end: speech, though it
+    # opens with a word that heads names («عملية»)
+    ("وأعلن الجيش أن \"العملية حققت أهدافها\".", ["العملية حققت أهدافها"]),
+    ("وبحسب بيان صادر عن الجيش، فإن \"العملية حققت أهدافها\".", ["العملية حققت أهدافها"]),
     # «اسمه» closing an anonymity clause before a colon names nothing (though «اسم» is a title word)
     ("وأضاف المصدر الذي فضل عدم الكشف عن اسمه: \"لا صحة لهذه الأنباء\".", ["لا صحة لهذه الأنباء"]),
     # a stop inside the quote does not cut it
@@ -136,6 +140,8 @@ def test_open_marks_without_speech(text, reason):
     ("وأطلق التحالف على العملية اسم «عاصفة الشمال».", "عاصفة الشمال", "named_thing"),
     ("ورفع شعاره الشهير \"الأرض لمن يزرعها\" في الساحة.", "الأرض لمن يزرعها", "named_thing"),
     ("وقال إنها تسمى بـ\"ليلة النجوم\" نسبة إلى \"كوكبة الصياد\".", "كوكبة الصياد", "named_thing"),
+    # a name after «إن», the clause running on after it
+    ("وقال الجيش إن \"عملية الفجر\" مستمرة.", "عملية الفجر", "named_thing"),
     # weak naming word: a name only when no cue ties it
     ("وأعلن الجيش انتهاء عملية \"الفجر الجديد\" في الشمال.", "الفجر الجديد", "named_thing"),
     # the first word inside the marks heads an institution or event name

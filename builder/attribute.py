@@ -173,6 +173,12 @@ def _kind_of_head(key: str) -> str | None:
     return None
 
 
+def _name_closes_definite_role(text: str, phrase, person: tuple[int, int], indefinite_head: bool) -> bool:
+    """«القيادي في حركة حماس أسامة حمدان»: a definite role and its complement, then a full name
+    ending the phrase, is that person in apposition (an indefinite «مسؤول في شركة ...» is not)."""
+    return not indefinite_head and person[1] >= phrase[-1][2] and len(words(text, *person)) >= 2
+
+
 def _kind_of_two_word_head(phrase) -> str | None:
     """«البيت الأبيض», «الأمم المتحدة»: a head the lexicon lists in two words."""
     if len(phrase) < 2:
@@ -601,7 +607,8 @@ class Resolver:
         person = self.ctx.person_at(start, end)
         head_kind = _kind_of_head(first_key) or _kind_of_two_word_head(phrase)
         indefinite_head = head_kind == "anonymous" and not is_definite(phrase[0][0])
-        if head_kind is not None and person is not None and person[0] > phrase[0][1] and (indefinite_head or not _is_title(first_key)):
+        if (head_kind is not None and person is not None and person[0] > phrase[0][1] and (indefinite_head or not _is_title(first_key))
+                and not _name_closes_definite_role(self.text, phrase, person, indefinite_head)):
             # «مسؤول كبير في شركة ...»: a name inside an unnamed source's phrase is not the source,
             # unless the head is a title whose chain leads to that name («وزير الرياضة فيتالي موتكو»).
             titled = name_after_title(self.text, phrase) if _is_title(first_key) else None

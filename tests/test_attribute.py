@@ -63,6 +63,12 @@ def speakers(text: str) -> list[tuple[str | None, str]]:
          [("الناشطة الحقوقية", "verb_first/1")]),
         # the object before «بالقول» («كلامه») is neither a name nor part of the subject
         ("وختم المتحدث باسم الحكومة كلامه بالقول: “الأبواب مفتوحة”.", [("المتحدث باسم الحكومة", "nominal_cue/1")]),
+        # a definite role, its complement, then a full name: the person («القيادي في حركة حماس أسامة حمدان»)
+        ("وقال القيادي في حركة حماس أسامة حمدان لقناة الجزيرة: “الاحتلال يتحمل المسؤولية”.",
+         [("أسامة حمدان", "verb_first/1")]),
+        # ... an indefinite one stays unnamed, the words after it describing it
+        ("وقال مسؤول كبير في شركة ميرسك الدنماركية: “لن نجازف”.",
+         [("مسؤول كبير في شركة ميرسك الدنماركية", "verb_first/1")]),
         # relayed: «نقلت X عن Y أن “...”»: the source after «عن», never the outlet that relays it
         ("ونقلت صحيفة «الوطن» عن مصادر مطلعة أن “الاتفاق بات وشيكا”.", [("مصادر مطلعة", "relayed/1")]),
         ("ونقل التلفزيون الرسمي عن وزير الداخلية سعيد المراني أن “الحدود مغلقة حتى إشعار آخر”.",

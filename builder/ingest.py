@@ -323,15 +323,15 @@ def iter_sources(raw_dir: Path, columns=None) -> Iterator[Source | Rejected]:
             yield from iter_units(path, rel, columns or DEFAULT_COLUMNS)
 
 
-def input_digests(raw_dir: Path) -> dict[str, str]:
-    """sha256 of every article file under raw_dir, by relative path; links out of RAW are not read."""
+def iter_input_digests(raw_dir: Path) -> Iterator[tuple[str, str]]:
+    """(relative path, sha256) of every article file under raw_dir, in the order of
+    `iter_input_files`, one file at a time; links out of RAW are not read."""
     root = Path(raw_dir).resolve()
-    digests = {}
     for path, rel in iter_input_files(raw_dir):
         if _refused(path, rel, root) is None:
             try:
                 with path.open("rb") as handle:
-                    digests[rel] = hashlib.file_digest(handle, "sha256").hexdigest()
+                    digest = hashlib.file_digest(handle, "sha256").hexdigest()
             except OSError:  # unreadable: ingest rejects it with the reason
-                pass
-    return digests
+                continue
+            yield rel, digest

@@ -217,7 +217,8 @@ def publish(out: Path, *, workers: int | None, min_confidence: float = 0.0,
                    "report_articles": report_articles},
         "rule_versions": versions(),
         "counts": report.counts(),
-        "inputs": inputs["files"],
+        "inputs": {"files": inputs["files"], "sha256": inputs["sha256"],
+                   "list": f"{store.STAGES_DIR}/ingest/{store.INPUT_LIST_FILE}"},
         "outputs": _digests(out),
     })
     return report
@@ -408,10 +409,12 @@ def _save(out: Path, corpus: Corpus, report: PublishReport) -> dict[str, list[tu
 
 
 def _read_inputs(out: Path) -> dict:
-    path = store.stage_dir(out, "ingest") / store.INPUTS_FILE
-    if not path.is_file():
-        raise BuildError(f"{path} is missing: rerun the `ingest` stage")
-    return json.loads(path.read_text(encoding="utf-8"))
+    """RAW, the number of input files and the sha256 of their list, as ingest recorded them."""
+    directory = store.stage_dir(out, "ingest")
+    for path in (directory / store.INPUTS_FILE, directory / store.INPUT_LIST_FILE):
+        if not path.is_file():  # also an OUT of an older builder, which kept the list in inputs.json
+            raise BuildError(f"{path} is missing: rerun the `ingest` stage")
+    return json.loads((directory / store.INPUTS_FILE).read_text(encoding="utf-8"))
 
 
 def _digests(out: Path) -> dict[str, str]:

@@ -14,7 +14,9 @@ the page highlights is exactly what the dataset says.
 
 Large corpora: the speakers table and the article list are paginated, and only the first
 `max_articles` articles by article_id get a page (the index says so and links the hub parquet for
-the rest). Output is deterministic: two builds of the same input write the same bytes.
+the rest). The datasets are read a record batch at a time, and only what the pages show becomes
+Python objects, so memory does not grow with the corpus. Output is deterministic: two builds of
+the same input write the same bytes.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ import shutil
 from collections import Counter, defaultdict, deque
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Iterable, Iterator, Sequence
 
 from builder import __version__
 from builder.resources import versions
@@ -44,6 +46,7 @@ ROLES_SHOWN = 3
 ARTICLE_LINKS_SHOWN = 5
 QUOTE_PREVIEW = 90  # characters of a quote shown in an article's quote table
 PAGES_IN_FLIGHT = 32  # pages made but not yet written (builder.report._PageWriter)
+ID_CANDIDATES = 65_536  # article ids gathered before the running bottom-k (`_read`) reduces them
 SPLITS = ("train", "validation", "test")
 
 TYPE_LABELS = {"person": "شخص", "anonymous": "مصدر مجهول", "organization": "مؤسسة", "document": "وثيقة",
@@ -429,13 +432,17 @@ def article_page_name(article_id: str) -> str:
 
 @dataclass
 class Corpus:
-    """What the report shows, read back from a built OUT."""
+    """What the report shows, read back from a built OUT: what its pages hold, and counts; no
+    Python object per article, quote or speaker of the corpus (the speakers table is read a page
+    at a time when it is written, `_speaker_pages`)."""
 
     counts: dict
     articles: list[dict]  # the articles that get a page, sorted by article_id, with their quotes
     article_count: int
     quote_counts: Counter  # article_id -> quotes, for the articles with a page
-    speakers: list[dict]
+    speakers_folder: Path  # OUT/speakers
+    speaker_count: int
+    top_speakers: list[tuple[str, int]]  # (speaker, n_quotes) of the TOP_SPEAKERS_CHART most quoted
     types: list[str]
     rules: Counter
     quote_types: Counter
@@ -462,15 +469,17 @@ def write_report(out: Path, *, max_articles: int = DEFAULT_MAX_ARTICLES, counts:
     (directory / "articles").mkdir(parents=True)
     pages_of = {article["article_id"]: f"articles/{article_page_name(article['article_id'])}"
                 for article in corpus.articles}
-    speaker_pages = max(1, -(-len(corpus.speakers) // SPEAKERS_PER_PAGE))
+    speaker_pages = max(1, -(-corpus.speaker_count // SPEAKERS_PER_PAGE))
     article_pages = max(1, -(-len(corpus.articles) // ARTICLES_PER_PAGE))
+    speaker_rows = _speaker_pages(corpus.speakers_folder)
     with _PageWriter(directory) as pages:
         pages.write("index.html", page("نظرة عامة", "\n".join([
-            _figures(corpus), _charts(corpus), _speakers_section(corpus, pages_of, 1, speaker_pages),
+            _figures(corpus), _charts(corpus),
+            _speakers_section(corpus, next(speaker_rows, []), pages_of, 1, speaker_pages),
             _articles_section(corpus, pages_of, 1, article_pages), _rejects_section(corpus)])))
-        for number in range(2, speaker_pages + 1):
+        for number, rows in enumerate(speaker_rows, start=2):
             pages.write(speakers_page_name(number),
-                        page(f"المتحدثون، الصفحة {number}", _speakers_section(corpus, pages_of, number, speaker_pages)))
+                        page(f"المتحدثون، الصفحة {number}", _speakers_section(corpus, rows, pages_of, number, speaker_pages)))
         for number in range(2, article_pages + 1):
             pages.write(articles_page_name(number),
                         page(f"المقالات، الصفحة {number}", _articles_section(corpus, pages_of, number, article_pages)))
@@ -511,23 +520,56 @@ def _write(path: Path, content: str) -> None:
 
 
 def _read(out: Path, max_articles: int, counts: dict | None) -> Corpus:
+    """What the pages show, read one record batch at a time: the articles that get a page and
+    their quotes, the first rejects, the top speakers; the rest is counted in Arrow."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    articles, quotes = _read_saved(out / "articles", SPLITS), _read_saved(out / "quotes", SPLITS)
-    speakers = _read_saved(out / "speakers", ("train",)).to_pylist()
-    article_ids = articles.column("article_id").to_pylist()
-    chosen = sorted(article_ids)[:max_articles]
-    chosen_set = pa.array(chosen, type=pa.string())
-    picked_quotes = quotes.filter(pc.is_in(quotes.column("article_id"), value_set=chosen_set)).to_pylist()
+    def smallest(arrays: list) -> "pa.Array":
+        """The max_articles smallest ids of arrays, copied (so no read batch stays referenced).
+        Arrow orders strings by their UTF-8 bytes, which is code point order, as Python does."""
+        ids = pa.concat_arrays(arrays)
+        return ids.take(pc.bottom_k_unstable(ids, max_articles))
+
+    # The first max_articles ids by a running bottom-k, batch by batch: never every id at once.
+    # Candidates are reduced once they are many, so a large REPORT_ARTICLES costs no quadratic time.
+    kept, held, article_count = [], 0, 0
+    for batch in _batches(out / "articles", SPLITS, ["article_id"]):
+        article_count += batch.num_rows
+        if max_articles:
+            kept.append(smallest([batch.column("article_id")]))
+            held += len(kept[-1])
+            if held > max(2 * max_articles, ID_CANDIDATES):
+                kept = [smallest(kept)]
+                held = len(kept[0])
+    first = smallest(kept) if kept else pa.array([], pa.string())
+    picked, picked_quotes = [], []
+    quote_count, quote_types, rules, bins = 0, Counter(), Counter(), Counter()
+    if len(first):
+        for batch in _batches(out / "articles", SPLITS):
+            rows = batch.filter(pc.is_in(batch.column("article_id"), value_set=first))
+            picked += rows.select([name for name in rows.schema.names if name != "sentences"]).to_pylist()
+    picked.sort(key=lambda article: article["article_id"])
+    for batch in _batches(out / "quotes", SPLITS):
+        quote_count += batch.num_rows
+        quote_types.update(_value_counts(batch.column("speaker_type")))
+        rules.update(_value_counts(batch.column("attribution_rule")))
+        # bin = min(floor(5 * confidence), 4), counted in Arrow: no Python object per quote
+        bins.update(_value_counts(pc.min_element_wise(
+            pc.cast(pc.floor(pc.multiply(batch.column("confidence"), 5.0)), pa.int64()), 4)))
+        if picked:
+            picked_quotes += batch.filter(pc.is_in(batch.column("article_id"), value_set=first)).to_pylist()
     by_article: dict[str, list[dict]] = defaultdict(list)
     for row in picked_quotes:
         by_article[row["article_id"]].append(row)
-    picked = articles.filter(pc.is_in(articles.column("article_id"), value_set=chosen_set))
-    picked = picked.drop_columns([name for name in ("sentences",) if name in picked.column_names]).to_pylist()
-    picked.sort(key=lambda article: article["article_id"])
     for article in picked:
         article["quotes"] = sorted(by_article.get(article["article_id"], []), key=lambda row: row["quote_start"])
+    speaker_count, speaker_types, top_speakers = 0, set(), []
+    for batch in _batches(out / "speakers", ("train",), ["speaker", "speaker_type", "n_quotes"]):
+        speaker_count += batch.num_rows
+        speaker_types.update(pc.unique(batch.column("speaker_type")).to_pylist())
+        top_speakers += [(row["speaker"], row["n_quotes"])
+                         for row in batch.slice(0, TOP_SPEAKERS_CHART - len(top_speakers)).to_pylist()]
     rejects_path = out / "rejects.jsonl"
     rejects, reject_count = [], 0
     if rejects_path.is_file():
@@ -539,41 +581,39 @@ def _read(out: Path, max_articles: int, counts: dict | None) -> Corpus:
     if counts is None and (out / "manifest.json").is_file():
         counts = json.loads((out / "manifest.json").read_text(encoding="utf-8")).get("counts")
     counts = dict(counts or {})
-    counts.setdefault("published", len(article_ids))
+    counts.setdefault("published", article_count)
     counts.setdefault("rejected", reject_count)
     counts.setdefault("inputs", counts["published"] + counts["rejected"])
-    counts.setdefault("quotes", quotes.num_rows)
-    counts.setdefault("speakers", len(speakers))
-    quote_types = _value_counts(quotes.column("speaker_type"))
-    # bin = min(floor(5 * confidence), 4), counted in Arrow: no Python object per quote
-    bins = pc.min_element_wise(pc.cast(pc.floor(pc.multiply(quotes.column("confidence"), 5.0)), pa.int64()), 4)
+    counts.setdefault("quotes", quote_count)
+    counts.setdefault("speakers", speaker_count)
     hub = out / "hub" / "data" / "articles"
     hub_files = sorted(f"../hub/data/articles/{path.name}" for path in hub.glob("*.parquet")) if hub.is_dir() else []
-    return Corpus(counts=counts, articles=picked, article_count=len(article_ids),
-                  quote_counts=Counter(row["article_id"] for row in picked_quotes), speakers=speakers,
-                  types=sorted({*quote_types, *(row["speaker_type"] for row in speakers)}),
-                  rules=_value_counts(quotes.column("attribution_rule")), quote_types=quote_types,
-                  confidence_counts=_value_counts(bins), rejects=rejects, reject_count=reject_count,
-                  hub_article_files=hub_files, max_articles=max_articles)
+    return Corpus(counts=counts, articles=picked, article_count=article_count,
+                  quote_counts=Counter(row["article_id"] for row in picked_quotes), speakers_folder=out / "speakers",
+                  speaker_count=speaker_count, top_speakers=top_speakers, types=sorted({*quote_types, *speaker_types}),
+                  rules=rules, quote_types=quote_types, confidence_counts=bins, rejects=rejects,
+                  reject_count=reject_count, hub_article_files=hub_files, max_articles=max_articles)
 
 
-def _read_saved(folder: Path, splits: Sequence[str]):
-    """The rows of those splits (the ones it has, in that order) of a DatasetDict saved by publish,
-    as one Arrow table: the data files load_from_disk would map, read with pyarrow alone, since
-    importing datasets takes longer than writing the report of a small build."""
+def _batches(folder: Path, splits: Sequence[str], columns: Sequence[str] | None = None) -> Iterator:
+    """The record batches (of those columns) of those splits (the ones it has, in that order) of a
+    DatasetDict saved by publish, one at a time: the data files load_from_disk would map, read
+    with pyarrow alone, since importing datasets takes longer than writing the report of a small
+    build. Read, not memory-mapped: a mapping's pages would stay in this process's memory (RSS)
+    up to a whole 500 MB data file; a read batch is freed once used."""
     import pyarrow as pa
 
     saved = json.loads((folder / "dataset_dict.json").read_text(encoding="utf-8"))["splits"]
-    tables = []
     for split in (split for split in splits if split in saved):
         state = json.loads((folder / split / "state.json").read_text(encoding="utf-8"))
-        tables += [pa.ipc.open_stream(pa.memory_map(str(folder / split / data_file["filename"]))).read_all()
-                   for data_file in state["_data_files"]]
-    return pa.concat_tables(tables)
+        for data_file in state["_data_files"]:
+            with pa.OSFile(str(folder / split / data_file["filename"])) as source:
+                for batch in pa.ipc.open_stream(source):
+                    yield batch if columns is None else batch.select(columns)
 
 
 def _value_counts(column) -> Counter:
-    """Occurrences of each value of an Arrow column, nulls left out."""
+    """Occurrences of each value of an Arrow array, nulls left out."""
     import pyarrow.compute as pc
 
     return Counter({item["values"]: item["counts"] for item in pc.value_counts(column).to_pylist()
@@ -604,7 +644,7 @@ def _figures(corpus: Corpus) -> str:
 
 
 def _charts(corpus: Corpus) -> str:
-    top = [(row["speaker"], row["n_quotes"]) for row in corpus.speakers[:TOP_SPEAKERS_CHART]]
+    top = corpus.top_speakers
     kinds = sorted(corpus.quote_types.items(), key=lambda item: (-item[1], item[0]))
     rules = sorted(corpus.rules.items(), key=lambda item: (-item[1], item[0]))
     charts = [
@@ -616,18 +656,43 @@ def _charts(corpus: Corpus) -> str:
     return '<section id="charts"><h2>رسوم بيانية</h2><div class="charts">' + "\n".join(charts) + "</div></section>"
 
 
-def _speakers_section(corpus: Corpus, pages_of: dict, number: int, total: int) -> str:
-    rows = corpus.speakers[(number - 1) * SPEAKERS_PER_PAGE: number * SPEAKERS_PER_PAGE]
+def _speaker_pages(folder: Path) -> Iterator[list[dict]]:
+    """The rows of the speakers table, SPEAKERS_PER_PAGE at a time, read one record batch at a
+    time, each with only the roles and article ids the table shows (`n_roles`, `n_article_ids`:
+    how many there are): a speaker quoted in a million articles stays ARTICLE_LINKS_SHOWN ids."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    rows: list[dict] = []
+    for batch in _batches(folder, ("train",)):
+        for offset in range(0, batch.num_rows, SPEAKERS_PER_PAGE):
+            part = batch.slice(offset, SPEAKERS_PER_PAGE)
+            rows += pa.table({
+                "speaker": part.column("speaker"), "speaker_type": part.column("speaker_type"),
+                "n_quotes": part.column("n_quotes"),
+                "roles": pc.list_slice(part.column("roles"), 0, ROLES_SHOWN),
+                "n_roles": pc.list_value_length(part.column("roles")),
+                "article_ids": pc.list_slice(part.column("article_ids"), 0, ARTICLE_LINKS_SHOWN),
+                "n_article_ids": pc.list_value_length(part.column("article_ids")),
+            }).to_pylist()
+            if len(rows) >= SPEAKERS_PER_PAGE:
+                yield rows[:SPEAKERS_PER_PAGE]
+                rows = rows[SPEAKERS_PER_PAGE:]
+    if rows:
+        yield rows
+
+
+def _speakers_section(corpus: Corpus, rows: list[dict], pages_of: dict, number: int, total: int) -> str:
     body = []
     for row in rows:
-        roles = row["roles"][:ROLES_SHOWN]
-        more_roles = len(row["roles"]) - len(roles)
+        roles = row["roles"]
+        more_roles = row["n_roles"] - len(roles)
         links = []
-        for article_id in row["article_ids"][:ARTICLE_LINKS_SHOWN]:
+        for article_id in row["article_ids"]:
             target = pages_of.get(article_id)
             links.append(f'<a href="{esc(target)}"><bdi>{esc(article_id)}</bdi></a>' if target
                          else f'<bdi class="muted">{esc(article_id)}</bdi>')
-        more_links = len(row["article_ids"]) - len(links)
+        more_links = row["n_article_ids"] - len(links)
         body.append(
             f'<tr data-key="{esc(fold_phrase(row["speaker"]))}" data-type="{esc(row["speaker_type"])}">'
             f'<td class="speaker">{esc(row["speaker"])}</td><td>{esc(type_label(row["speaker_type"]))}</td>'
@@ -635,9 +700,9 @@ def _speakers_section(corpus: Corpus, pages_of: dict, number: int, total: int) -
             f'<td class="num">{row["n_quotes"]}</td>'
             f'<td>{"، ".join(links)}{f" و{more_links} أخرى" if more_links > 0 else ""}</td></tr>')
     options = "".join(f'<option value="{esc(kind)}">{esc(type_label(kind))}</option>' for kind in corpus.types)
-    scope = (f"تشمل التصفية هذه الصفحة فقط ({len(rows)} من {len(corpus.speakers)} متحدثًا)." if total > 1 else "")
+    scope = (f"تشمل التصفية هذه الصفحة فقط ({len(rows)} من {corpus.speaker_count} متحدثًا)." if total > 1 else "")
     nav = pages_nav(number, total, speakers_page_name)
-    return (f'<section id="speakers-section"><h2>المتحدثون ({len(corpus.speakers)})</h2>'
+    return (f'<section id="speakers-section"><h2>المتحدثون ({corpus.speaker_count})</h2>'
             f'<div class="filters"><label>تصفية بحسب المتحدث: <input type="search" id="speaker-filter" '
             f'placeholder="اكتب جزءًا من الاسم" autocomplete="off"></label>'
             f'<label>النوع: <select id="type-filter"><option value="">كل الأنواع</option>{options}</select></label>'

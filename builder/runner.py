@@ -7,9 +7,10 @@ whatever the engine and WORKERS are. The main process alone reads RAW and writes
 alone sees every article_id, so it rejects duplicates in input order.
 
 Memory stays flat in the corpus size: RAW is streamed, few tasks are in flight, shards are written
-as they complete, and the article_ids seen so far live in an on-disk index. A build killed
-part-way leaves its finished shards in the work folder (`.<out>.building`); the next build of the
-same inputs with the same code resumes after them (see `_resume_point`).
+as they complete, the input files' hashes go to a list on disk, and the article_ids seen so far
+live in an on-disk index. A build killed part-way leaves its finished shards in the work folder
+(`.<out>.building`); the next build of the same inputs with the same code resumes after them (see
+`_resume_point`).
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from typing import Callable, Iterable, Iterator
 from builder import store
 from builder.engines import ordered_map as engine_map
 from builder.errors import BuildError
-from builder.ingest import Rejected, Source, ingest_source, input_digests, iter_input_files, iter_sources
+from builder.ingest import Rejected, Source, ingest_source, iter_input_digests, iter_input_files, iter_sources
 from builder.store import STAGES
 
 # Articles per pool task: small enough to balance two workers on a few dozen articles, large
@@ -183,8 +184,12 @@ def _run_from_raw(raw: Path, work: Path, stages: tuple[str, ...], config: RunCon
 
     resume: keep the shards a killed build of the same inputs finished, and skip their inputs.
     """
-    digests = input_digests(raw)
-    finished = _resume_point(work, raw, digests, stages, config) if resume else 0
+    # The input list is streamed to disk (never held: millions of files), first in the work
+    # folder's root, where the stage writer's fresh ingest folder does not remove it.
+    listing = work / (store.INPUT_LIST_FILE + store.PARTIAL)
+    listing.unlink(missing_ok=True)  # left by a killed build
+    inputs = store.write_input_list(listing, iter_input_digests(raw))
+    finished = _resume_point(work, raw, inputs["sha256"], stages, config, keep=listing) if resume else 0
     # Rejected is an exception whose pickling loses its fields: turn it into data before it
     # travels to a worker.
     units = (_listing_reject(unit) if isinstance(unit, Rejected) else unit
@@ -209,9 +214,11 @@ def _run_from_raw(raw: Path, work: Path, stages: tuple[str, ...], config: RunCon
         summary = _write_outcomes(work, stages, tasks, config, stages[-1], reject_duplicates, keep_below=finished)
     if not summary.articles_in and not finished:
         raise BuildError(f"RAW folder {raw} holds no articles (only empty *.jsonl files)")
-    inputs = store.stage_dir(work, "ingest") / store.INPUTS_FILE
-    inputs.unlink(missing_ok=True)  # written already if a resumed build was killed while publishing
-    store.write_json(inputs, {"raw": str(raw), "files": digests})
+    ingest_dir = store.stage_dir(work, "ingest")
+    os.replace(listing, ingest_dir / store.INPUT_LIST_FILE)
+    summary_path = ingest_dir / store.INPUTS_FILE
+    summary_path.unlink(missing_ok=True)  # written already if a resumed build was killed while publishing
+    store.write_json(summary_path, {"raw": str(raw), **inputs})
     return summary
 
 
@@ -248,12 +255,14 @@ class _IdIndex:
         self.path.unlink(missing_ok=True)
 
 
-def _resume_point(work: Path, raw: Path, digests: dict[str, str], stages: tuple[str, ...], config: RunConfig) -> int:
+def _resume_point(work: Path, raw: Path, inputs_sha256: str, stages: tuple[str, ...], config: RunConfig,
+                  keep: Path) -> int:
     """How many shards of the work folder a build may keep: those a killed build finished, when it
-    built the same inputs (RAW, every file's sha256, the id and text columns) with the same code
-    and shard size. Anything else in the work folder is removed, and this build's key recorded.
+    built the same inputs (RAW, the sha256 of its input list, which holds every file's sha256, the
+    id and text columns) with the same code and shard size. Anything else in the work folder but
+    keep is removed, and this build's key recorded.
     """
-    key = {"raw": str(raw), "inputs": hashlib.sha256(json.dumps(digests, sort_keys=True).encode()).hexdigest(),
+    key = {"raw": str(raw), "inputs": inputs_sha256,
            "columns": config.columns.as_dict() if config.columns is not None else None,
            "shard_size": config.shard_size, "stages": list(stages), "code": _code_digest()}
     path = work / store.RESUME_FILE
@@ -263,7 +272,8 @@ def _resume_point(work: Path, raw: Path, digests: dict[str, str], stages: tuple[
     except (OSError, ValueError):
         pass
     for child in work.iterdir():
-        shutil.rmtree(child) if child.is_dir() and not child.is_symlink() else child.unlink()
+        if child != keep:
+            shutil.rmtree(child) if child.is_dir() and not child.is_symlink() else child.unlink()
     temporary = path.with_name(path.name + store.PARTIAL)
     temporary.write_text(json.dumps(key, sort_keys=True), encoding="utf-8")
     os.replace(temporary, path)

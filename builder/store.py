@@ -2,7 +2,8 @@
 
     OUT/stages/<stage>/shard-00000.jsonl    one record per article, in input order
     OUT/stages/<stage>/rejects-00000.jsonl  the inputs that stage rejected
-    OUT/stages/ingest/inputs.json           RAW and the sha256 of every input file
+    OUT/stages/ingest/inputs.jsonl          {"path", "sha256"} of every input file, in RAW's walk order
+    OUT/stages/ingest/inputs.json           RAW, and the number of input files and the sha256 of inputs.jsonl
 
 Shard k of every stage covers the same batch of input units (SHARD_SIZE of them), so a stage can
 be rerun, or a build resumed, shard by shard. A shard's files are written as `*.partial` and take
@@ -18,6 +19,7 @@ from __future__ import annotations
 import ctypes
 import errno
 import fcntl
+import hashlib
 import json
 import os
 import shutil
@@ -33,6 +35,7 @@ from builder.errors import BuildError
 STAGES = ("ingest", "segment", "detect", "attribute")
 STAGES_DIR = "stages"
 INPUTS_FILE = "inputs.json"
+INPUT_LIST_FILE = "inputs.jsonl"
 SHARD_SIZE = 1000
 PARTIAL = ".partial"
 # In a build's work folder only, never in OUT (removed before the swap, skipped by the manifest):
@@ -85,6 +88,21 @@ def write_jsonl(path: Path, records: Iterable[dict]) -> None:
     with open(path, "x", encoding="utf-8") as handle:
         for record in records:
             handle.write(dumps(record) + "\n")
+
+
+def write_input_list(path: Path, digests: Iterable[tuple[str, str]]) -> dict:
+    """One {"path", "sha256"} line per input file, streamed into a new file; {"files": how many,
+    "sha256": of the lines written, so of the file}. Only the running hash stays in memory, so
+    millions of input files cost no more than one.
+    """
+    files, digest = 0, hashlib.sha256()
+    with open(path, "xb") as handle:
+        for rel, sha256 in digests:
+            line = (dumps({"path": rel, "sha256": sha256}) + "\n").encode("utf-8")
+            handle.write(line)
+            digest.update(line)
+            files += 1
+    return {"files": files, "sha256": digest.hexdigest()}
 
 
 def finished_shards(out: Path, stages: Iterable[str]) -> int:

@@ -121,7 +121,11 @@ def test_manifest_accounts_for_every_input_and_output(sample_out):
     assert counts["inputs"] == counts["published"] + counts["rejected"] == 1
     assert manifest["outputs"] == digests(sample_out, skip=("manifest.json",))
     sample_digest = hashlib.sha256((SAMPLE_RAW / f"{SAMPLE_ID}.txt").read_bytes()).hexdigest()
-    assert manifest["inputs"] == {f"{SAMPLE_ID}.txt": sample_digest}
+    inputs = manifest["inputs"]
+    listed = sample_out / inputs["list"]
+    assert [json.loads(line) for line in listed.read_text(encoding="utf-8").splitlines()] == \
+        [{"path": f"{SAMPLE_ID}.txt", "sha256": sample_digest}]
+    assert inputs["files"] == 1 and inputs["sha256"] == hashlib.sha256(listed.read_bytes()).hexdigest()
     assert set(manifest["config"]) >= {"raw", "workers", "min_confidence"} and manifest["rule_versions"]
 
 

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from builder.ingest import Rejected, Source, ingest_source, input_digests, iter_sources
+from builder.ingest import Rejected, Source, ingest_source, iter_input_digests, iter_sources
 
 
 def txt(payload: str | bytes, path: str = "news/item.txt") -> Source:
@@ -87,7 +87,7 @@ def test_sources_are_found_recursively_in_a_stable_order(tmp_path):
     assert units == [("a/upper.TXT", None), ("a/z/deep.txt", None), ("b.txt", None),
                      ("feed.jsonl", 1), ("feed.jsonl", 3)]
     assert ingest_source(next(u for u in iter_sources(tmp_path) if u.path == "a/z/deep.txt"))["article_id"] == "a/z/deep"
-    assert sorted(input_digests(tmp_path)) == ["a/upper.TXT", "a/z/deep.txt", "b.txt", "feed.jsonl"]
+    assert [path for path, _digest in iter_input_digests(tmp_path)] == ["a/upper.TXT", "a/z/deep.txt", "b.txt", "feed.jsonl"]
 
 
 def test_a_link_out_of_raw_is_refused_unread(tmp_path):
@@ -98,4 +98,4 @@ def test_a_link_out_of_raw_is_refused_unread(tmp_path):
     (raw / "link.txt").symlink_to(outside)
     (unit,) = list(iter_sources(raw))
     assert isinstance(unit, Rejected) and unit.reason == "outside_raw" and unit.path == "link.txt"
-    assert input_digests(raw) == {}
+    assert list(iter_input_digests(raw)) == []

@@ -271,6 +271,20 @@ def test_report_articles_caps_the_article_pages_and_says_so(tmp_path, monkeypatc
     assert "art-004" in pages and 'href="articles/art-004.html"' not in pages
 
 
+def test_the_first_articles_by_id_are_picked_across_record_batches(tmp_path, monkeypatch):
+    """The running bottom-k over the ids, reduced after every batch here, picks the first ids."""
+    monkeypatch.setattr(report_module, "ID_CANDIDATES", 1)
+    raw = corpus_raw(tmp_path / "raw", 20)
+    lines = (raw / "feed.jsonl").read_text(encoding="utf-8").splitlines()
+    (raw / "feed.jsonl").write_text("\n".join(reversed(lines)) + "\n", encoding="utf-8")  # ids descending
+    out = tmp_path / "out"
+    run_build(raw, out, report_articles=4, shard_size=3)  # a record batch per shard and split
+    pages = sorted(path.name for path in (out / "report" / "articles").iterdir())
+    assert pages == [f"art-00{k}.html" for k in range(4)]
+    listed = (out / "report" / "index.html").read_text(encoding="utf-8").split('<table id="articles">')[1]
+    assert re.findall(r'<a href="articles/(art-\d+)\.html">', listed) == [f"art-00{k}" for k in range(4)]
+
+
 def test_the_report_of_a_built_folder_is_the_same_when_written_again(sample_out, tmp_path):
     copy = Path(shutil.copytree(sample_out, tmp_path / "out"))
     write_report(copy)  # counts from the manifest, the rest from the datasets

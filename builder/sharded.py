@@ -26,6 +26,10 @@ MAX_SHARD_BYTES = 500 * 1024 * 1024  # datasets' own default shard size for save
 RUN_SIZE = 20_000  # records an ExternalSorter holds before it spills a sorted run
 MAX_FAN_IN = 128  # runs merged at once; more are first merged into longer runs (open files stay few)
 ARROW_BATCH_ROWS = 1000  # rows per record batch of the Arrow shards: datasets' DEFAULT_MAX_BATCH_SIZE
+# Rows gathered into one parquet row group. The parquet writer keeps the metadata of every row group
+# until its file closes, and a row group per stage shard made that grow with the corpus (1000 tiny
+# articles a group); this bounds both the buffer (eight buffers at most) and the row groups' count.
+PARQUET_ROW_GROUP_BYTES = 8 * 1024 * 1024
 PARTIAL = ".partial"
 
 
@@ -39,6 +43,8 @@ class SplitWriter:
         self.shards = 0
         self._bytes = 0
         self._parquet = self._arrow = self._arrow_file = None
+        self._row_group: list = []  # tables waiting for the next parquet row group
+        self._row_group_bytes = 0
         self._digest = hashlib.sha256(f"{config}/{split}".encode())
 
     @property
@@ -55,7 +61,10 @@ class SplitWriter:
             return
         if self._parquet is None or self._bytes >= self.max_shard_bytes:
             self._start_shard()
-        self._parquet.write_table(table)
+        self._row_group.append(table)
+        self._row_group_bytes += table.nbytes
+        if self._row_group_bytes >= PARQUET_ROW_GROUP_BYTES:
+            self._write_row_group()
         # As datasets' ArrowWriter writes it: one chunk, cut into record batches of ARROW_BATCH_ROWS.
         self._arrow.write_table(table.combine_chunks(), max_chunksize=ARROW_BATCH_ROWS)
         self._bytes += table.nbytes
@@ -75,8 +84,17 @@ class SplitWriter:
         self._arrow_file = pa.OSFile(str(self._arrow_path(index, None)) + PARTIAL, "wb")
         self._arrow = pa.ipc.new_stream(self._arrow_file, self.schema)
 
+    def _write_row_group(self) -> None:
+        import pyarrow as pa
+
+        if self._row_group:
+            table = pa.concat_tables(self._row_group)
+            self._parquet.write_table(table, row_group_size=table.num_rows)
+            self._row_group, self._row_group_bytes = [], 0
+
     def _close_shard(self) -> None:
         if self._parquet is not None:
+            self._write_row_group()
             self._parquet.close()
             self._arrow.close()
             self._arrow_file.close()

@@ -376,6 +376,22 @@ def test_saved_configs_are_what_save_to_disk_writes(tmp_path):
     assert digests(tmp_path / "ours" / "quotes") == digests(tmp_path / "theirs")
 
 
+def test_many_small_writes_make_few_parquet_row_groups(tmp_path, monkeypatch):
+    """The parquet writer keeps every row group's metadata until the file closes: rows are gathered
+    into row groups of PARQUET_ROW_GROUP_BYTES, not one per write (one per stage shard)."""
+    import pyarrow.parquet as pq
+
+    table = to_table("quotes", [_quote_row(article_id=f"a{n}", quote_id=f"a{n}:0") for n in range(20)])
+    monkeypatch.setattr(sharded, "PARQUET_ROW_GROUP_BYTES", table.nbytes * 10)
+    writer = sharded.SplitWriter(tmp_path, "quotes", "train", SCHEMAS["quotes"])
+    for _ in range(35):
+        writer.write(table)
+    writer.close()
+    parquet = pq.ParquetFile(next((tmp_path / "hub" / "data" / "quotes").glob("*.parquet")))
+    assert parquet.metadata.num_row_groups == 4  # three full groups of ten writes, then the last five
+    assert parquet.read().num_rows == 35 * 20
+
+
 def test_a_build_never_imports_datasets(tmp_path):
     """Importing datasets takes longer than building a small corpus: a build writes with pyarrow alone."""
     code = ("import sys; from pathlib import Path; from builder.runner import RunConfig, build; "

@@ -701,6 +701,8 @@ class Resolver:
             if earlier is not None:
                 return earlier
             titled = self._person_with_role_words(phrase[1:])
+            if titled is None and len(phrase) == 1 and _is_title(first_key):
+                titled = self._person_with_role_head(first_key)  # «وأضاف الوزير» after «وزير الصحة X»
             if titled is not None:
                 return titled  # «قال المسؤول اليمني» after «وزير الداخلية اليمني عبده الحذيفي»
         if kind == "document":
@@ -727,6 +729,10 @@ class Resolver:
         earlier = self._last_of_kind("person")
         if earlier is not None and earlier.role is not None and fold_phrase(self.text[earlier.role[0]:earlier.role[1]]).startswith(role_key.split(" ")[0]):
             return Speaker(earlier.name, "person", (start, end), (start, end), gender)
+        if len(phrase) == 1 and is_definite(phrase[0][0]):
+            earlier = self._person_with_role_head(fold_key(phrase[0][0]))  # «وأضافت الوزيرة» after «وزيرة الصحة X»
+            if earlier is not None:
+                return Speaker(earlier.name, "person", (start, end), (start, end), gender)
         return Speaker(self.text[start:end], "person", (start, end), (start, end), gender)
 
     def _document_issuer(self, phrase) -> Speaker:
@@ -777,6 +783,20 @@ class Resolver:
             if speaker.kind == "person" and speaker.role is not None:
                 role_keys = {_bare(fold_key(w)) for w, _s, _e in words(self.text, *speaker.role)}
                 if keys & role_keys:
+                    return speaker
+        return None
+
+    def _person_with_role_head(self, title_key: str) -> Speaker | None:
+        """«وأضاف الوزير» after «وزير الصحة خالد عبد الغفار»: the last person speaker whose role
+        opens with the same title («وزير» / «الوزير», «وزيرة» / «الوزيرة»)."""
+        def without_article(key: str) -> str:  # not _bare: «وزير» would lose its و as a conjunction
+            return key[2:] if key.startswith("ال") and len(key) > 3 else key
+
+        wanted = without_article(title_key)
+        for speaker in reversed(self.history[-6:]):
+            if speaker.kind == "person" and speaker.role is not None:
+                role_words = words(self.text, *speaker.role)
+                if role_words and without_article(fold_key(role_words[0][0])) == wanted:
                     return speaker
         return None
 

@@ -69,6 +69,14 @@ def speakers(text: str) -> list[tuple[str | None, str]]:
         # ... an indefinite one stays unnamed, the words after it describing it
         ("وقال مسؤول كبير في شركة ميرسك الدنماركية: “لن نجازف”.",
          [("مسؤول كبير في شركة ميرسك الدنماركية", "verb_first/1")]),
+        # a bare definite title goes back to the person quoted with that title («وزير الصحة X ... الوزير»)
+        ("وأكد وزير الصحة خالد عبد الغفار أن “الوضع الوبائي مستقر”. وأضاف الوزير: “سنواصل حملات التطعيم”.",
+         [("خالد عبد الغفار", "verb_first/1"), ("خالد عبد الغفار", "verb_first/1")]),
+        ("وأكدت وزيرة الصحة هالة زايد أن “الوضع الوبائي مستقر”. وأضافت الوزيرة: “سنواصل حملات التطعيم”.",
+         [("هالة زايد", "verb_first/1"), ("هالة زايد", "verb_first/1")]),
+        # ... but not to a person with another title
+        ("وقال الرئيس الأمريكي جو بايدن: “لا تعليق”. ثم قال الوزير: “سنرى”.",
+         [("جو بايدن", "verb_first/1"), ("الوزير", "verb_first/1")]),
         # relayed: «نقلت X عن Y أن “...”»: the source after «عن», never the outlet that relays it
         ("ونقلت صحيفة «الوطن» عن مصادر مطلعة أن “الاتفاق بات وشيكا”.", [("مصادر مطلعة", "relayed/1")]),
         ("ونقل التلفزيون الرسمي عن وزير الداخلية سعيد المراني أن “الحدود مغلقة حتى إشعار آخر”.",

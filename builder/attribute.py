@@ -142,6 +142,9 @@ def _common_words() -> frozenset[str]:
     return load_common_words()
 
 
+def _common_not_name(word: str) -> bool:
+    """A word the training news never had inside a person name, and no name the list knows."""
+    return common_key(word) in _common_words() and fold_key(word) not in _known_name_tokens()
 
 
 def _bare(key: str) -> str:
@@ -560,7 +563,7 @@ class Resolver:
             given, opener = before[-1], before[-2]
             key = fold_key(given[0])
             if (is_definite(given[0]) or _is_title(key) or key in _lex()["stops"] or cue_lookup(given[0]) is not None
-                    or (common_key(given[0]) in _common_words() and key not in _known_name_tokens())):
+                    or _common_not_name(given[0])):
                 continue
             opener_key = fold_key(opener[0])
             after_comma = self.text[opener[2]:given[1]].strip() in ("،", ",")  # «المقرب من نتنياهو، تسفي هاوزنر»
@@ -648,7 +651,7 @@ class Resolver:
         # An unknown short phrase right after a cue is most often a name the recogniser missed
         # («وقال الراجحي:»); longer ones are narration, not a source.
         known = _known_name_tokens()
-        if common_key(phrase[0][0]) in _common_words() and fold_key(phrase[0][0]) not in known:
+        if _common_not_name(phrase[0][0]):
             return None  # «لا يتفق بالضرورة»: a common word, not a name the recogniser missed
         if len(phrase) <= 2 or all(_bare(fold_key(w[0])) in known for w in phrase[:3]):
             name_words = phrase[:3]
@@ -854,7 +857,7 @@ def _can_continue_name(span_words: list[tuple[str, int, int]], i: int) -> bool:
                 and key not in _known_name_tokens())
             or (key[0] in "يت" and "\u0651" in word)):  # a verb with a doubled letter: «تذرّع», «يتوقّع»
         return False
-    if common_key(word) in _common_words() and key not in _known_name_tokens() and not is_definite(word):
+    if _common_not_name(word) and not is_definite(word):
         # «ترامب بشدة»: a word the training news never had inside a name. Definite words are
         # exempt: family names are often common words with ال («هدى العمر»).
         return False
@@ -1350,8 +1353,7 @@ def _source_after_an(ctx: ArticleContext, index: int, sentence: int) -> list[tup
 def _object_with_pronoun(word: str) -> bool:
     """A common noun with an attached pronoun («كلامه», «حديثها», «رسالتهم»)."""
     # On the word as written: folding turns the taa marbuta of «الحكومة» into ه.
-    return ARABIC_DIACRITICS.sub("", word).endswith(("ه", "ها", "هم")) and common_key(word) in _common_words() \
-        and fold_key(word) not in _known_name_tokens()
+    return ARABIC_DIACRITICS.sub("", word).endswith(("ه", "ها", "هم")) and _common_not_name(word)
 
 
 def _subject_before_nominal(ctx: ArticleContext, resolver: Resolver, index: int, sentence: int, cue: Cue) -> Speaker | None:
@@ -1468,8 +1470,7 @@ def _common_word_alone(text: str, span: tuple[int, int]) -> bool:
     """«وختم المتحدث باسم الحكومة كلامه بالقول»: one common word after a title's chain is its
     object, not a name (unless the name list knows it: «الرئيس عون»)."""
     span_words = words(text, *span)
-    return (len(span_words) == 1 and common_key(span_words[0][0]) in _common_words()
-            and fold_key(span_words[0][0]) not in _known_name_tokens())
+    return len(span_words) == 1 and _common_not_name(span_words[0][0])
 
 
 def _not_a_name(text: str, span: tuple[int, int]) -> bool:
@@ -1481,7 +1482,7 @@ def _not_a_name(text: str, span: tuple[int, int]) -> bool:
     if span_words[0][0].startswith("لل"):
         return True
     return len(span_words) == 1 and (first in _lex()["stops"] or cue_lookup(span_words[0][0]) is not None or len(first) <= 2
-                                     or (common_key(span_words[0][0]) in _common_words() and first not in _known_name_tokens()))
+                                     or _common_not_name(span_words[0][0]))
 
 
 def _adjective_after_title(text: str, span: tuple[int, int]) -> bool:

@@ -133,9 +133,9 @@ def grow_corpus(small: Path, big: Path, size_bytes: int, *, seed: int = 4) -> tu
 def without_quote_marks(source: Path, dest: Path) -> None:
     """dest = source's articles with every quotation mark the builder knows removed: the same
     text with nothing to detect or attribute, to time everything in a build but those two."""
-    from builder.marks import mark_table
+    from builder.marks import any_mark
 
-    marks = re.compile("[" + re.escape("".join(mark_table())) + "]")
+    marks = any_mark()
     for path in sorted(source.rglob("*.txt")):
         target = dest / path.relative_to(source)
         target.parent.mkdir(parents=True, exist_ok=True)

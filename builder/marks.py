@@ -61,7 +61,8 @@ def _flanking() -> dict[str, frozenset[str] | str]:
 
 
 @cache
-def _mark_class() -> re.Pattern:
+def any_mark() -> re.Pattern:
+    """One regex for any quotation mark the table knows."""
     return re.compile("[" + re.escape("".join(mark_table())) + "]")
 
 
@@ -103,7 +104,7 @@ def scan(text: str, lo: int, hi: int) -> list[Mark]:
     """Every quotation mark in text[lo:hi] with its flanking role."""
     table = mark_table()
     return [Mark(m.start(), m.group(), table[m.group()][0], classify(text, m.start(), lo, hi))
-            for m in _mark_class().finditer(text, lo, hi)]
+            for m in any_mark().finditer(text, lo, hi)]
 
 
 def pair_paragraph(text: str, lo: int, hi: int) -> tuple[list[Pair], list[Mark], list[Mark]]:

@@ -11,12 +11,12 @@ has nothing to attribute (most news articles quote nobody; the attribute stage i
 from __future__ import annotations
 
 import json
-import re
 from functools import cache
 
 from builder.attribute import attribute
 from builder.detect import detect
 from builder.ingest import body_from_lines, normalize_text
+from builder.marks import any_mark
 from builder.segment import segment
 
 STAGE_FUNCTIONS = {"segment": segment, "detect": detect, "attribute": attribute}
@@ -34,15 +34,8 @@ def run_stage(stage: str, article: dict, outputs: dict[str, dict]) -> dict:
     return function(article, *(outputs[name] for name in earlier))
 
 
-@cache
-def _quote_marks() -> re.Pattern:
-    from builder.marks import mark_table
-
-    return re.compile("[" + re.escape("".join(mark_table())) + "]")
-
-
 def _no_quote_marks(article: dict, outputs: dict) -> bool:
-    return _quote_marks().search(article["text"]) is None
+    return any_mark().search(article["text"]) is None
 
 
 def _no_quotes(article: dict, outputs: dict) -> bool:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from builder.bench import corpus_size, floor, generate_corpus, without_quote_marks
-from builder.pipeline import _quote_marks
+from builder.marks import any_mark
 
 
 def test_the_corpus_reaches_its_size_and_is_the_same_for_the_same_seed(tmp_path):
@@ -19,11 +19,11 @@ def test_without_quote_marks_keeps_every_article_and_drops_only_the_marks(tmp_pa
     without_quote_marks(tmp_path / "corpus", tmp_path / "bare")
     originals = sorted(tmp_path.joinpath("corpus").rglob("*.txt"))
     assert len(originals) == len(list(tmp_path.joinpath("bare").rglob("*.txt")))
-    assert any(_quote_marks().search(path.read_text(encoding="utf-8")) for path in originals)
+    assert any(any_mark().search(path.read_text(encoding="utf-8")) for path in originals)
     for path in originals:
         bare = (tmp_path / "bare" / path.relative_to(tmp_path / "corpus")).read_text(encoding="utf-8")
-        assert _quote_marks().search(bare) is None
-        assert bare == _quote_marks().sub("", path.read_text(encoding="utf-8"))
+        assert any_mark().search(bare) is None
+        assert bare == any_mark().sub("", path.read_text(encoding="utf-8"))
 
 
 def test_the_floor_writes_every_article_as_parquet(tmp_path):

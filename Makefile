@@ -19,6 +19,8 @@ ID_COLUMN ?= id
 TEXT_COLUMN ?= text
 # `make bench BENCH_ARGS="--mb 10 --big-mb 40"` for a quicker run; see python -m builder.bench --help.
 BENCH_ARGS ?=
+# `make bench-real BENCH_REAL_ARGS="--raw DIR --profile 0"`; see python -m builder.bench_real --help.
+BENCH_REAL_ARGS ?=
 
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -34,7 +36,7 @@ WORKERS_FLAG := $(if $(strip $(WORKERS)),--workers $(WORKERS))
 # `make eval RAW=<dir>` scores that folder; a plain `make eval` scores the dev corpus.
 EVAL_RAW_DIR := $(if $(filter command line environment environment override,$(origin RAW)),$(RAW),$(EVAL_RAW))
 
-.PHONY: .venv venv-dask build ingest segment detect attribute publish report test eval push require-hub-repo names bench clean
+.PHONY: .venv venv-dask build ingest segment detect attribute publish report test eval push require-hub-repo names bench bench-real clean
 
 .venv: $(VENV_STAMP)
 
@@ -86,6 +88,11 @@ names: $(VENV_STAMP)
 # workers over 1, and where the time goes; on articles generated into a temporary folder.
 bench: $(VENV_STAMP)
 	$(OFFLINE) $(PY) -m builder.bench $(BENCH_ARGS)
+
+# The same figures on the real corpus (../shared/corpus/real, skipped when absent): MB/s, articles/s,
+# the ratio to the floor over the same files, peak RSS, and the per-stage profile.
+bench-real: $(VENV_STAMP)
+	$(OFFLINE) $(PY) -m builder.bench_real $(BENCH_REAL_ARGS)
 
 # The build's siblings of OUT: its work folder, the previous OUT kept during the swap, the lock.
 OUT_SIBLINGS := $(foreach kind,building previous lock,$(dir $(patsubst %/,%,$(OUT))).$(notdir $(patsubst %/,%,$(OUT))).$(kind))

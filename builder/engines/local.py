@@ -9,6 +9,8 @@ from concurrent.futures import ProcessPoolExecutor
 from itertools import chain, islice
 from typing import Callable, Iterable, Iterator
 
+from builder.lifeline import die_with_parent
+
 # Tasks in flight per worker: enough that a worker never waits for the main process to hand it
 # the next one, few enough that memory stays flat.
 IN_FLIGHT_PER_WORKER = 2
@@ -25,7 +27,8 @@ def ordered_map(function: Callable, items: Iterable, workers: int) -> Iterator:
     if workers <= 1 or len(head) < 2:
         yield from map(function, chain(head, items))
         return
-    with ProcessPoolExecutor(workers, mp_context=pool_context()) as pool:
+    # Every worker dies with the build, even a SIGKILLed one (builder.lifeline).
+    with ProcessPoolExecutor(workers, mp_context=pool_context(), initializer=die_with_parent) as pool:
         pending: deque = deque()
         for item in chain(head, items):
             pending.append(pool.submit(function, item))
@@ -40,10 +43,12 @@ def pool_context() -> multiprocessing.context.BaseContext:
     parent that may hold threads (pyarrow's, once datasets is imported), which fork does not
     survive reliably. The server loads the stages and warms their caches once (builder._preload),
     so each worker starts ready. Like any spawned worker, it imports the caller's __main__, which
-    must guard its entry point.
+    must guard its entry point. It first arms its death with the build (builder._forkserver); as
+    Linux ties that to the thread that started it, the first pool must be made on a thread that
+    lives as long as the build (the main thread, as the runner does).
     """
     if "forkserver" not in multiprocessing.get_all_start_methods():
         return multiprocessing.get_context("spawn")
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["__main__", "builder._preload"])
+    context.set_forkserver_preload(["builder._forkserver", "__main__", "builder._preload"])
     return context

@@ -335,7 +335,9 @@ def test_snapshot_comparison_fails_only_on_regressions_against_gold():
 
 # --- 3. the dev corpus -------------------------------------------------------------------------
 
-DEV_FLOORS = {"detection_f1": 0.98, "speaker_accuracy": 0.92}
+# Detection is decided by a model fitted on train/ alone since detect-model/1: dev/ (the articles the
+# hand rules were tuned on) scores what an unseen corpus scores, not the 0.99 of the tuned rules.
+DEV_FLOORS = {"detection_f1": 0.95, "speaker_accuracy": 0.90}
 needs_dev_corpus = pytest.mark.skipif(not (DEV / "articles").is_dir() or not (DEV / "gold").is_dir(),
                                       reason=f"the dev corpus is absent ({DEV})")
 

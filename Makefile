@@ -7,6 +7,9 @@ WORKERS ?=
 MIN_CONFIDENCE ?= 0
 # Article pages in OUT/report (the first N articles by id); the rest are linked through the hub parquet.
 REPORT_ARTICLES ?= 1000
+# DEDUP=1: one row per repeated quote (the same quote, folded, for the same speaker, in several
+# articles), the row of its earliest article; the copies are left out of `quotes`.
+DEDUP ?= 0
 GOLD ?= ../shared/corpus/dev/gold
 EVAL_RAW ?= ../shared/corpus/dev/articles
 HUB_REPO ?=
@@ -31,6 +34,7 @@ ENGINE_STAMP := $(if $(filter dask,$(ENGINE)),$(DASK_STAMP))
 ENGINE_FLAG := --engine $(ENGINE)
 COLUMN_FLAGS := --id-column "$(ID_COLUMN)" --text-column "$(TEXT_COLUMN)"
 OFFLINE := HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1
+DEDUP_FLAG := $(if $(filter 1,$(DEDUP)),--dedup,$(if $(filter 0,$(DEDUP)),,$(error DEDUP must be 0 or 1 (got "$(DEDUP)"))))
 # WORKERS empty: leave the flag out, and the builder uses every core.
 WORKERS_FLAG := $(if $(strip $(WORKERS)),--workers $(WORKERS))
 # `make eval RAW=<dir>` scores that folder; a plain `make eval` scores the dev corpus.
@@ -53,7 +57,7 @@ $(DASK_STAMP): $(VENV_STAMP)
 	touch $@
 
 build: $(VENV_STAMP) $(ENGINE_STAMP)
-	$(OFFLINE) $(PY) -m builder build --raw "$(RAW)" --out "$(OUT)" $(WORKERS_FLAG) $(ENGINE_FLAG) $(COLUMN_FLAGS) --min-confidence $(MIN_CONFIDENCE) --report-articles $(REPORT_ARTICLES)
+	$(OFFLINE) $(PY) -m builder build --raw "$(RAW)" --out "$(OUT)" $(WORKERS_FLAG) $(ENGINE_FLAG) $(COLUMN_FLAGS) --min-confidence $(MIN_CONFIDENCE) --report-articles $(REPORT_ARTICLES) $(DEDUP_FLAG)
 
 ingest: $(VENV_STAMP) $(ENGINE_STAMP)
 	$(OFFLINE) $(PY) -m builder ingest --raw "$(RAW)" --out "$(OUT)" $(WORKERS_FLAG) $(ENGINE_FLAG) $(COLUMN_FLAGS)
@@ -62,7 +66,7 @@ segment detect attribute: $(VENV_STAMP) $(ENGINE_STAMP)
 	$(OFFLINE) $(PY) -m builder $@ --out "$(OUT)" $(WORKERS_FLAG) $(ENGINE_FLAG)
 
 publish: $(VENV_STAMP)
-	$(OFFLINE) $(PY) -m builder publish --out "$(OUT)" --min-confidence $(MIN_CONFIDENCE) --report-articles $(REPORT_ARTICLES)
+	$(OFFLINE) $(PY) -m builder publish --out "$(OUT)" --min-confidence $(MIN_CONFIDENCE) --report-articles $(REPORT_ARTICLES) $(DEDUP_FLAG)
 
 # The review site is written by publish (so by build too); this reruns publish alone, e.g. with
 # another REPORT_ARTICLES, and says where the site is.

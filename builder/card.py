@@ -29,8 +29,9 @@ STAGE_NOTES = (
                "as anomalies"),
     ("attribute", "the speaker, its mention, role, cue and addressee of each quote, with a versioned rule name "
                   "and a confidence"),
-    ("publish", "the configs below, split 80/10/10 by a hash of article_id, every row checked against its "
-                "article text and the features before it is written"),
+    ("publish", "wire copies grouped into stories (MinHash LSH over word shingles of the folded body, and "
+                "long quotes shared), then the configs below, split 80/10/10 by a hash of story_id, every row "
+                "checked against its article text and the features before it is written"),
 )
 
 QUOTE_FIELDS = (
@@ -52,6 +53,9 @@ QUOTE_FIELDS = (
     ("paragraph_index, sentence_index", "where the quote starts (0-based, over the article)"),
     ("attribution_rule", "the versioned rule that chose the speaker, e.g. `verb_first/1`"),
     ("confidence", "in [0, 1]; low when the evidence is weak"),
+    ("story_id", "the story the article belongs to: the `article_id` of its earliest copy"),
+    ("n_copies", "in how many articles the same quote (folded) appears for the same speaker"),
+    ("first_article_id", "the earliest of those articles"),
 )
 
 LIMITATIONS = (
@@ -152,9 +156,10 @@ def _configs(report, hub_files) -> list[str]:
     empty = [config for config, files in hub_files.items() if not files]
     if empty:
         lines += [f"No rows in: {', '.join(empty)} (left out of the configs above).", ""]
-    lines += ["Splits are 80 / 10 / 10 by a hash of `article_id`, so an article and all its quotes are in the "
-              "same split. Splits with no rows are left out of this folder; `load_from_disk` on the build's "
-              "output keeps all three.", ""]
+    lines += ["Splits are 80 / 10 / 10 by a hash of `story_id`, so an article, its quotes and every copy of "
+              "its story (the same wire story in other outlets, or another article holding the same quote of six "
+              "words or more) are in the same split. Splits with no rows are left out of this folder; "
+              "`load_from_disk` on the build's output keeps all three.", ""]
     return lines
 
 
@@ -163,7 +168,7 @@ def _fields() -> list[str]:
     lines += _table(("column", "meaning"), [(f"`{name}`", meaning) for name, meaning in QUOTE_FIELDS])
     lines += ["`articles`: `article_id`, `title`, `section`, `source`, `url`, `date`, `licence`, `text`, "
               "`source_path`, `source_line`, `source_encoding`, `flags`, `paragraphs` and `sentences` (lists of "
-              "`{start, end}` offsets), `anomalies` (`{kind, pos, mark}`).", "",
+              "`{start, end}` offsets), `anomalies` (`{kind, pos, mark}`), `story_id`.", "",
               "`speakers`: `speaker`, `speaker_type` (the most frequent), `roles`, `genders`, `n_quotes`, "
               "`article_ids`.", ""]
     return lines
@@ -198,6 +203,7 @@ def _statistics(report) -> list[str]:
     mean = getattr(report, "mean_confidence", None)
     if mean is not None:
         lines.append(f"- mean confidence: {mean:.2f}")
+    lines += _stories(report)
     lines += ["", "Quotes by speaker type:", ""]
     lines += _table(("speaker_type", "quotes", "share"), [(md(kind), n, _share(n, report.quotes))
                                                           for kind, n in sorted(report.quotes_by_type.items())])
@@ -211,6 +217,25 @@ def _statistics(report) -> list[str]:
     if report.top_speakers:
         lines += ["Most quoted speakers:", ""]
         lines += _table(("speaker", "type", "quotes"), [(md(name), md(kind), n) for name, kind, n in report.top_speakers])
+    return lines
+
+
+def _stories(report) -> list[str]:
+    """Stories, copies and repeated quotes (builder/stories.py)."""
+    stats = getattr(report, "stories", None)
+    if stats is None:
+        return []
+    lines = ["", "### Stories and repeated quotes", "",
+             f"- stories: {stats.stories} (the {report.published} articles grouped by wire copies and shared long "
+             f"quotes); {stats.stories_with_copies} stories have copies, {stats.articles_in_copies} articles in all; "
+             f"the largest has {stats.largest_story} articles",
+             f"- repeated quotes: {stats.repeated_quotes} quotes appear in more than one article for the same "
+             f"speaker ({stats.repeated_quote_rows} rows published, `n_copies` > 1)"]
+    if stats.dedup:
+        lines.append(f"- built with DEDUP: one row per repeated quote, the first; {stats.dedup_dropped} copies "
+                     "left out")
+    lines.append(f"- test quotes of six words or more also in `train`, folded: {stats.test_quotes_6w_in_train} of "
+                 f"{stats.test_quotes_6w} ({_share(stats.test_quotes_6w_in_train, stats.test_quotes_6w)})")
     return lines
 
 

@@ -100,6 +100,9 @@ def make_parser() -> argparse.ArgumentParser:
     for sub in (build, publish):
         sub.add_argument("--report-articles", type=article_count, default=None, metavar="N",
                          help=f"article pages in OUT/report: the first N articles by id (default: {DEFAULT_MAX_ARTICLES})")
+        sub.add_argument("--dedup", action="store_true",
+                         help="one row per repeated quote (the same quote, folded, for the same speaker): the row "
+                              "of its earliest article; the others are left out (counted in the manifest)")
     extract = command("extract", "print the quote rows of one article body read from stdin, as JSON lines", out=False)
     extract.add_argument("--title", default="", help="the article's title (not searched for quotes)")
     evaluate = command("eval", "build RAW into a temporary folder and score its quotes against gold files",
@@ -133,7 +136,7 @@ def _run_config(args: argparse.Namespace):
 
     config = RunConfig(out=getattr(args, "out", None), raw=getattr(args, "raw", None),
                        min_confidence=getattr(args, "min_confidence", 0.0), quiet=getattr(args, "quiet", False),
-                       report_articles=getattr(args, "report_articles", None))
+                       report_articles=getattr(args, "report_articles", None), dedup=getattr(args, "dedup", False))
     if getattr(args, "workers", None):
         config.workers = args.workers
     config.engine = getattr(args, "engine", "local")

@@ -22,6 +22,7 @@ from typing import Iterable
 
 from builder import __version__, sharded, store
 from builder.errors import BuildError, ContractError
+from builder.stories import LINK_QUOTE_WORDS, Stories, StoryStats, quote_key, sketch_shard
 from builder.resources import versions
 from builder.store import STAGES
 from builder.text import fold_phrase
@@ -38,9 +39,11 @@ TOP_SPEAKERS = 10
 OUT_OF_STEP = "the stage shards are out of step; rerun the stages after ingest"
 
 
-def split_of(article_id: str) -> str:
-    """train / validation / test (80 / 10 / 10) from a hash of the article_id, stable across builds."""
-    bucket = int(hashlib.sha1(article_id.encode("utf-8")).hexdigest(), 16) % 100
+def split_of(story_id: str) -> str:
+    """train / validation / test (80 / 10 / 10) from a hash of the story_id (builder/stories.py:
+    the article_id of the story's earliest article), so that every copy of a story lands in the
+    same split, stable across builds."""
+    bucket = int(hashlib.sha1(story_id.encode("utf-8")).hexdigest(), 16) % 100
     return "train" if bucket < 80 else "validation" if bucket < 90 else "test"
 
 
@@ -54,6 +57,7 @@ class PublishReport:
     rejected_by_stage: Counter = field(default_factory=Counter)
     quotes: int = 0
     quotes_below_min_confidence: int = 0
+    quotes_left_out_by_dedup: int = 0
     speakers: int = 0
     min_confidence: float = 0.0
     split_sizes: dict = field(default_factory=dict)  # config -> split -> rows
@@ -64,6 +68,7 @@ class PublishReport:
     speakers_by_type: Counter = field(default_factory=Counter)  # speaker_type -> canonical speakers
     mean_confidence: float | None = None
     top_speakers: list = field(default_factory=list)  # (speaker, speaker_type, n_quotes)
+    stories: StoryStats = field(default_factory=StoryStats)
 
     @property
     def rejected(self) -> int:
@@ -83,7 +88,8 @@ class PublishReport:
                 "rejected_by_reason": dict(sorted(self.rejected_by_reason.items())),
                 "rejected_by_stage": dict(sorted(self.rejected_by_stage.items())),
                 "quotes": self.quotes, "quotes_below_min_confidence": self.quotes_below_min_confidence,
-                "speakers": self.speakers, "splits": self.split_sizes}
+                "quotes_left_out_by_dedup": self.quotes_left_out_by_dedup,
+                "speakers": self.speakers, "splits": self.split_sizes, "stories": self.stories.counts()}
 
 
 # Scratch space of publish (external sort runs), removed when it is done.
@@ -108,10 +114,18 @@ class Corpus:
         self.rejects = sharded.ExternalSorter(self.scratch, "rejects", _reject_order)
         self.speaker_quotes = sharded.ExternalSorter(self.scratch, "speaker-quotes", lambda record: record[0])
         self.confidences = _ExactSum()
+        self.repeated_quote_rows = 0
+        # Folded long quotes of train (a set) and of test (a list): how many test quotes a model
+        # trained on train has seen word for word.
+        self.train_quotes: set[bytes] = set()
+        self.test_quotes: list[bytes] = []
 
     def add(self, part: "ShardPart", report: "PublishReport") -> None:
         """One shard's part, in shard order."""
         report.merge(part.report)
+        self.repeated_quote_rows += part.repeated_quote_rows
+        self.train_quotes.update(part.long_quotes["train"])
+        self.test_quotes += part.long_quotes["test"]
         for reject in part.rejects:
             self.rejects.add(reject)
         self.speaker_quotes.extend(part.speaker_quotes)
@@ -119,6 +133,10 @@ class Corpus:
             self.confidences.add(confidence)
         for (config, split), table in part.tables.items():
             self.writers[config][split].write(table)
+
+    def leakage(self) -> tuple[int, int]:
+        """(test quotes of LINK_QUOTE_WORDS folded words or more, how many of them are train quotes)."""
+        return len(self.test_quotes), sum(key in self.train_quotes for key in self.test_quotes)
 
     def close(self) -> None:
         shutil.rmtree(self.scratch, ignore_errors=True)
@@ -137,6 +155,8 @@ class ShardPart:
     speaker_quotes: list = field(default_factory=list)
     confidences: list = field(default_factory=list)
     out_of_step: list = field(default_factory=list)
+    repeated_quote_rows: int = 0
+    long_quotes: dict = field(default_factory=lambda: {"train": [], "test": []})
 
     def finish(self) -> "ShardPart":
         """Rows to Arrow tables (checked against the Features), quotes counted; rows dropped."""
@@ -151,6 +171,11 @@ class ShardPart:
                         self.confidences.append(row["confidence"])
                         if row["speaker"]:
                             self.speaker_quotes.append([_speaker_key(row["speaker"])] + [row[name] for name in _SPILL_FIELDS])
+                        self.repeated_quote_rows += row["n_copies"] > 1
+                        if split in self.long_quotes:
+                            key, n_words = quote_key(row["quote"])
+                            if n_words >= LINK_QUOTE_WORDS:
+                                self.long_quotes[split].append(key)
                 if rows:
                     self.tables[config, split] = to_table(config, rows)
         self.rows = {}
@@ -186,9 +211,10 @@ class _ExactSum:
 
 
 def publish(out: Path, *, workers: int | None, min_confidence: float = 0.0,
-            report_articles: int | None = None) -> PublishReport:
+            report_articles: int | None = None, dedup: bool = False) -> PublishReport:
     """Everything users load, written into out from out/stages, and the review site OUT/report
-    (article pages for the first report_articles articles by id; None: the report's default)."""
+    (article pages for the first report_articles articles by id; None: the report's default);
+    with dedup, one row per repeated quote (its first, builder/stories.py)."""
     from builder.card import dataset_card
     from builder.report import DEFAULT_MAX_ARTICLES, write_report
 
@@ -203,7 +229,7 @@ def publish(out: Path, *, workers: int | None, min_confidence: float = 0.0,
             path.unlink(missing_ok=True)
     inputs = _read_inputs(out)
     report = PublishReport(min_confidence=min_confidence)
-    corpus = _collect(out, min_confidence, report)
+    corpus = _collect(out, min_confidence, report, dedup=dedup, workers=workers)
     hub_files = _save(out, corpus, report)
     store.checkpoint("publish")  # test hook: BUILDER_KILL_AT=publish kills the build here
     (out / "hub").mkdir(exist_ok=True)  # no parquet when every article was rejected
@@ -214,7 +240,7 @@ def publish(out: Path, *, workers: int | None, min_confidence: float = 0.0,
     store.write_json(out / "manifest.json", {
         "builder": {"name": "arabic-quotes-builder", "version": __version__},
         "config": {"raw": inputs["raw"], "workers": workers, "min_confidence": min_confidence,
-                   "report_articles": report_articles},
+                   "report_articles": report_articles, "dedup": dedup},
         "rule_versions": versions(),
         "counts": report.counts(),
         "inputs": {"files": inputs["files"], "sha256": inputs["sha256"],
@@ -224,8 +250,12 @@ def publish(out: Path, *, workers: int | None, min_confidence: float = 0.0,
     return report
 
 
-def _collect(out: Path, min_confidence: float, report: PublishReport) -> Corpus:
+def _collect(out: Path, min_confidence: float, report: PublishReport, *, dedup: bool = False,
+             workers: int | None = None) -> Corpus:
     """Rows of every config, with the accounting check: each input published or rejected, once.
+
+    First the stories (builder/stories.py), in a pass of their own over the shards, since an
+    article's split depends on its story, and a quote's n_copies on the whole corpus.
 
     Shard by shard: each is read and turned into Arrow tables on its own (`_read_shard`), and
     written in shard order. (Reading shards on a pool of processes would halve this step on two
@@ -236,9 +266,10 @@ def _collect(out: Path, min_confidence: float, report: PublishReport) -> Corpus:
     for stage in STAGES[1:]:
         if store.shard_indices(out, stage) != indices:
             raise BuildError(f"the {stage} shards do not match the ingest shards: rerun `{stage}`")
+    stories = _group_stories(out, indices, min_confidence, workers)
     corpus = Corpus(out)
     out_of_step: list[str] = []
-    for part in map(_read_shard, ((out, shard, min_confidence) for shard in indices)):
+    for part in map(_read_shard, ((out, shard, min_confidence, stories, dedup) for shard in indices)):
         out_of_step += part.out_of_step
         corpus.add(part, report)
     if out_of_step:
@@ -254,12 +285,31 @@ def _collect(out: Path, min_confidence: float, report: PublishReport) -> Corpus:
         report.mean_confidence = corpus.confidences.value / report.quotes
     report.split_sizes = {config: {split: writer.rows for split, writer in writers.items()}
                           for config, writers in corpus.writers.items()}
+    report.stories = stories.stats
+    report.stories.dedup = dedup
+    report.stories.dedup_dropped = report.quotes_left_out_by_dedup
+    report.stories.repeated_quote_rows = corpus.repeated_quote_rows
+    report.stories.test_quotes_6w, report.stories.test_quotes_6w_in_train = corpus.leakage()
     return corpus
+
+
+def _group_stories(out: Path, indices: list[int], min_confidence: float, workers: int | None) -> Stories:
+    """The stories of the published articles (those attribute kept): each shard's articles
+    sketched on the workers (shingles, MinHash, quote keys), then added to the LSH index here in
+    shard order, so the stories do not depend on the number of workers."""
+    from builder.engines.local import ordered_map
+
+    stories = Stories()
+    tasks = ((out, shard, min_confidence) for shard in indices)
+    for sketches in ordered_map(sketch_shard, tasks, workers or 1):
+        for sketch in sketches:
+            stories.add_sketch(*sketch)
+    return stories.finish()
 
 
 def _read_shard(task: tuple[Path, int, float]) -> ShardPart:
     """The part of one stage shard: its published rows as tables, its rejects, its counts."""
-    out, shard, min_confidence = task
+    out, shard, min_confidence, stories, dedup = task
     part = ShardPart(PublishReport(min_confidence=min_confidence))
     report = part.report
     rejects = [r for stage in STAGES for r in store.read_jsonl(store.rejects_path(out, stage, shard))]
@@ -277,7 +327,7 @@ def _read_shard(task: tuple[Path, int, float]) -> ShardPart:
             part.out_of_step.append(article_id)
         elif published:
             _add_article(part, report, article, *(outputs[stage][article_id] for stage in STAGES[1:]),
-                         min_confidence=min_confidence)
+                         min_confidence=min_confidence, stories=stories, dedup=dedup)
     part.out_of_step += sorted(set(outputs["attribute"]) - ingested)
     for reject in rejects:
         report.rejected_by_reason[reject["reason"]] += 1
@@ -319,10 +369,12 @@ def _write_speakers(corpus: Corpus, report: PublishReport) -> None:
 
 
 def _add_article(corpus: "ShardPart", report: PublishReport, article: dict, segments: dict, detected: dict,
-                 attributed: dict, *, min_confidence: float) -> None:
-    split = split_of(article["article_id"])
+                 attributed: dict, *, min_confidence: float, stories: Stories, dedup: bool = False) -> None:
+    story_id = stories.story_id(article["article_id"])
+    split = split_of(story_id)
     corpus.rows["articles"][split].append({
         **article,
+        "story_id": story_id,
         "paragraphs": [{"start": start, "end": end} for start, end in segments["paragraphs"]],
         "sentences": [{"start": start, "end": end} for start, end, _paragraph in segments["sentences"]],
         "anomalies": [{"kind": a.get("kind"), "pos": a.get("pos"), "mark": a.get("mark")}
@@ -334,8 +386,13 @@ def _add_article(corpus: "ShardPart", report: PublishReport, article: dict, segm
         check_row(row, article)
         if row["confidence"] < min_confidence:
             report.quotes_below_min_confidence += 1
+            continue
+        n_copies, first_article_id, first = stories.copies(row)
+        if dedup and not first:
+            report.quotes_left_out_by_dedup += 1
         else:
-            corpus.rows["quotes"][split].append(row)
+            corpus.rows["quotes"][split].append({**row, "story_id": story_id, "n_copies": n_copies,
+                                                 "first_article_id": first_article_id})
 
 
 def check_row(row: dict, article: dict) -> None:

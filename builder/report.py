@@ -474,7 +474,7 @@ def write_report(out: Path, *, max_articles: int = DEFAULT_MAX_ARTICLES, counts:
     speaker_rows = _speaker_pages(corpus.speakers_folder)
     with _PageWriter(directory) as pages:
         pages.write("index.html", page("نظرة عامة", "\n".join([
-            _figures(corpus), _charts(corpus),
+            _figures(corpus), _stories_section(corpus), _charts(corpus),
             _speakers_section(corpus, next(speaker_rows, []), pages_of, 1, speaker_pages),
             _articles_section(corpus, pages_of, 1, article_pages), _rejects_section(corpus)])))
         for number, rows in enumerate(speaker_rows, start=2):
@@ -643,6 +643,29 @@ def _figures(corpus: Corpus) -> str:
     return "\n".join(parts)
 
 
+def _stories_section(corpus: Corpus) -> str:
+    """Stories, copies and repeated quotes (builder/stories.py), from the manifest's counts."""
+    stats = corpus.counts.get("stories")
+    if not stats:
+        return ""
+    figures = [("القصص", stats["stories"]), ("قصص لها نسخ", stats["stories_with_copies"]),
+               ("مقالات في قصص لها نسخ", stats["articles_in_copies"]), ("أكبر قصة (مقالات)", stats["largest_story"]),
+               ("اقتباسات مكررة", stats["repeated_quotes"]), ("صفوف اقتباسات مكررة", stats["repeated_quote_rows"])]
+    if stats.get("dedup"):
+        figures.append(("نسخ حذفها DEDUP", stats["dedup_dropped"]))
+    cells = "".join(f'<div><dt>{esc(label)}</dt><dd id="story-fig-{n}">{value}</dd></div>'
+                    for n, (label, value) in enumerate(figures))
+    total, leaked = stats["test_quotes_6w"], stats["test_quotes_6w_in_train"]
+    share = f"{100 * leaked / total:.1f} %" if total else "–"
+    return ('<section id="stories"><h2>القصص والاقتباسات المكررة</h2>'
+            '<p class="muted">تُجمع نسخ الخبر الواحد (نسخ الوكالات في مواقع مختلفة، أو مقالات تحمل الاقتباس نفسه من '
+            'ست كلمات فأكثر) في قصة واحدة، وتُقسم المجموعة حسب القصة، فلا تقع نسختان من قصة في قسمين مختلفين. '
+            'الاقتباس المكرر: الاقتباس نفسه للمتحدث نفسه في أكثر من مقالة.</p>'
+            f'<dl class="figures">{cells}</dl>'
+            f'<p id="leakage">اقتباسات <code>test</code> من ست كلمات فأكثر الموجودة حرفيا في <code>train</code>: '
+            f'{leaked} من {total} ({share}).</p></section>')
+
+
 def _charts(corpus: Corpus) -> str:
     top = corpus.top_speakers
     kinds = sorted(corpus.quote_types.items(), key=lambda item: (-item[1], item[0]))
@@ -760,7 +783,9 @@ def article_page(article: dict) -> str:
             ("الرابط", f'<a href="{esc(url)}" rel="noreferrer"><bdi>{esc(url)}</bdi></a>' if url
              else f'<bdi>{esc(article.get("url"))}</bdi>'),
             ("الترخيص", esc(article.get("licence"))), ("الملف", f'<bdi>{esc(article.get("source_path"))}</bdi>'),
-            ("الترميز", f'<code>{esc(article.get("source_encoding"))}</code>')]
+            ("الترميز", f'<code>{esc(article.get("source_encoding"))}</code>'),
+            ("القصة", f'<bdi>{esc(article.get("story_id"))}</bdi>' if article.get("story_id") not in (None, article["article_id"])
+             else "")]
     meta_html = "".join(f"<dt>{label}</dt><dd>{value}</dd>" for label, value in meta if value and value != "<bdi></bdi>")
     cards = "".join(_quote_card(number, row) for number, row in enumerate(quotes))
     table_rows = "".join(
@@ -810,6 +835,8 @@ def _quote_card(number: int, row: dict) -> str:
               ("mark_style", "العلامات", f'<code>{esc(row["mark_style"])}</code>'),
               ("position", "الموضع", f'الفقرة {row["paragraph_index"] + 1}، الجملة {row["sentence_index"] + 1}'),
               ("quote_id", "المعرّف", f'<bdi>{esc(row["quote_id"])}</bdi>')]
+    if row.get("n_copies", 1) > 1:
+        fields.append(("n_copies", "النسخ", f'{row["n_copies"]} مقالات، أولها <bdi>{esc(row["first_article_id"])}</bdi>'))
     items = "".join(f'<dt>{label}</dt><dd data-field="{key}">{value}</dd>' for key, label, value in fields)
     return (f'<div class="card" id="card-{number}" hidden><h3>الاقتباس {number + 1}</h3>'
             f'<dl>{items}</dl><blockquote>{esc(_preview(row["quote"]))}</blockquote></div>')

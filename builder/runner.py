@@ -57,6 +57,7 @@ class RunConfig:
     workers: int = field(default_factory=default_workers)
     min_confidence: float = 0.0
     report_articles: int | None = None  # article pages in OUT/report; None: builder.report's default
+    dedup: bool = False  # publish one row per repeated quote (builder/stories.py)
     quiet: bool = False
     shard_size: int = store.SHARD_SIZE
     chunk_size: int = CHUNK_SIZE
@@ -109,7 +110,7 @@ def build(config: RunConfig) -> Summary:
         with _importing_publish_libraries(config.workers > 1):
             _run_from_raw(raw, work, STAGES, config, resume=config.resume)
         report = publish(work, workers=config.workers, min_confidence=config.min_confidence,
-                         report_articles=config.report_articles)
+                         report_articles=config.report_articles, dedup=config.dedup)
     return Summary.of_publish("build", report)
 
 
@@ -159,7 +160,7 @@ def publish_command(config: RunConfig) -> Summary:
 
     with store.replacing(config.out, start_from_current=True) as work:
         report = publish(work, workers=config.workers, min_confidence=config.min_confidence,
-                         report_articles=config.report_articles)
+                         report_articles=config.report_articles, dedup=config.dedup)
     return Summary.of_publish("publish", report)
 
 

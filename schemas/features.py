@@ -23,7 +23,7 @@ from builder.errors import SchemaError
 _SPANS = [{"start": "int64", "end": "int64"}]
 
 COLUMNS = {
-    # Same names and order as builder.attribute.ROW_FIELDS (a test holds them equal).
+    # builder.attribute.ROW_FIELDS, in the same order (a test holds them equal), then publish's columns.
     "quotes": {
         "article_id": "string", "quote_id": "string",
         "quote": "string", "quote_start": "int64", "quote_end": "int64", "mark_style": "string",
@@ -34,6 +34,8 @@ COLUMNS = {
         "addressee": "string", "addressee_start": "int64", "addressee_end": "int64",
         "paragraph_index": "int64", "sentence_index": "int64",
         "attribution_rule": "string", "confidence": "float64",
+        # Added by publish (builder/stories.py): the story, and the quote's copies in the corpus.
+        "story_id": "string", "n_copies": "int64", "first_article_id": "string",
     },
     "articles": {
         "article_id": "string", "title": "string", "section": "string", "source": "string", "url": "string",
@@ -41,6 +43,7 @@ COLUMNS = {
         "source_path": "string", "source_line": "int64", "source_encoding": "string", "flags": ["string"],
         "paragraphs": _SPANS, "sentences": _SPANS,
         "anomalies": [{"kind": "string", "pos": "int64", "mark": "string"}],
+        "story_id": "string",
     },
     "speakers": {
         "speaker": "string", "speaker_type": "string", "roles": ["string"], "genders": ["string"],
@@ -50,9 +53,10 @@ COLUMNS = {
 
 NOT_NULL = {
     "quotes": ("article_id", "quote_id", "quote", "quote_start", "quote_end", "mark_style", "speaker_type",
-               "speaker_gender", "paragraph_index", "sentence_index", "attribution_rule", "confidence"),
+               "speaker_gender", "paragraph_index", "sentence_index", "attribution_rule", "confidence",
+               "story_id", "n_copies", "first_article_id"),
     "articles": ("article_id", "title", "section", "source", "url", "date", "licence", "text",
-                 "source_path", "source_encoding", "flags", "paragraphs", "sentences", "anomalies"),
+                 "source_path", "source_encoding", "flags", "paragraphs", "sentences", "anomalies", "story_id"),
     "speakers": tuple(COLUMNS["speakers"]),
 }
 

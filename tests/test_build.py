@@ -325,15 +325,19 @@ def test_a_stage_needs_the_stages_before_it(tmp_path, stage, missing):
 
 # --- schemas and aggregation ----------------------------------------------------------------
 
+# Columns publish adds to attribute's rows (builder/stories.py).
+PUBLISH_FIELDS = ("story_id", "n_copies", "first_article_id")
+
+
 def test_quote_schema_is_the_row_contract():
-    assert tuple(QUOTE_FEATURES) == ROW_FIELDS
+    assert tuple(QUOTE_FEATURES) == ROW_FIELDS + PUBLISH_FIELDS
 
 
 def _quote_row(**changes) -> dict:
-    row = dict.fromkeys(ROW_FIELDS)
+    row = dict.fromkeys(ROW_FIELDS + PUBLISH_FIELDS)
     row.update(article_id="a", quote_id="a:0", quote="x", quote_start=0, quote_end=1, mark_style="curly",
                speaker_type="unknown", speaker_gender="unknown", paragraph_index=0, sentence_index=0,
-               attribution_rule="unknown/1", confidence=0.5)
+               attribution_rule="unknown/1", confidence=0.5, story_id="a", n_copies=1, first_article_id="a")
     row.update(changes)
     return row
 

@@ -1,0 +1,232 @@
+"""Stories (builder/stories.py): wire copies grouped, splits by story, repeated quotes counted.
+
+Small corpora of made-up articles (random Arabic words, seeded), built offline: copies of one
+story share a story_id and a split, different stories stay apart, splits do not move when the
+corpus grows, and DEDUP keeps one row per repeated quote.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import json
+import random
+from pathlib import Path
+
+import datasets
+import pytest
+
+from builder.publish import split_of
+from builder.runner import RunConfig, build
+from builder.stories import LINK_QUOTE_WORDS, Stories, date_key, shingle_hashes
+
+WORDS = ("الحكومة الوزير البرلمان المدينة الشركة المشروع الاقتصاد الميزانية الانتخابات المعارضة الجيش "
+         "الحدود المفاوضات الاتفاق الرئيس اللجنة التقرير المستشفى المدرسة الجامعة الطلاب العمال الأسعار "
+         "السوق النفط الغاز الكهرباء المياه الطرق الزراعة الفلاحين الصيد السياحة الفنادق المطار الميناء "
+         "القطار الشرطة المحكمة القاضي المحامي الصحفيين الإعلام الثقافة المسرح السينما الرياضة الفريق "
+         "المباراة الملعب الجمهور أعلن أكد أشار أوضح كشف نفى طالب دعا رفض وافق قرر افتتح زار استقبل "
+         "التقى ناقش بحث وقع أطلق يوم أمس اليوم غدا الأسبوع الشهر العام الماضي المقبل الجديد الأول "
+         "الثاني الكبير الصغير الوطني الدولي المحلي العربي الأوروبي الأمريكي في من إلى على عن مع بعد "
+         "قبل خلال حول بين أمام ضد نحو لدى منذ حتى ثلاثة أربعة خمسة عشرة مئة ألف مليون").split()
+SHARED_REAL = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "real"
+PAIRS = Path(__file__).resolve().parent / "data" / "story_pairs.csv"
+
+
+def sentences(seed: int, n: int = 12) -> list[str]:
+    rng = random.Random(seed)
+    return [" ".join(rng.choice(WORDS) for _ in range(rng.randint(10, 16))) + "." for _ in range(n)]
+
+
+def body(seed: int, *, quote: str | None = None, n: int = 12) -> str:
+    """A made-up article; with quote, a paragraph where its speaker says it."""
+    paragraphs = sentences(seed, n)
+    if quote:
+        paragraphs.insert(1, f"وقال وزير الخارجية أحمد بن علي: «{quote}».")
+    return "\n".join(paragraphs)
+
+
+def write_corpus(raw: Path, articles: list[dict]) -> Path:
+    raw.mkdir(parents=True, exist_ok=True)
+    with open(raw / "articles.jsonl", "w", encoding="utf-8") as handle:
+        for article in articles:
+            handle.write(json.dumps({"title": "عنوان", **article}, ensure_ascii=False) + "\n")
+    return raw
+
+
+def built(tmp_path: Path, articles: list[dict], name: str = "out", **options) -> tuple[dict, dict]:
+    """{article_id: article row}, {article_id: [quote rows]} of a build of articles."""
+    raw = write_corpus(tmp_path / f"raw-{name}", articles)
+    out = tmp_path / name
+    build(RunConfig(raw=raw, out=out, workers=1, quiet=True, **options))
+    rows, quotes = {}, {}
+    for split, dataset in datasets.load_from_disk(str(out / "articles")).items():
+        for row in dataset:
+            rows[row["article_id"]] = {**row, "split": split}
+    for split, dataset in datasets.load_from_disk(str(out / "quotes")).items():
+        for row in dataset:
+            quotes.setdefault(row["article_id"], []).append({**row, "split": split})
+    return rows, quotes
+
+
+QUOTE = "إن الحكومة لن تتراجع عن الإصلاحات مهما كانت الضغوط"
+OTHER_QUOTE = "نحن نرفض هذا القرار رفضا قاطعا ولن نقبل به أبدا"
+
+
+def copy_with(text: str, *, prefix: str = "", suffix: str = "", drop_last: int = 0) -> str:
+    """A wire copy: the outlet's own lede or sign-off, its last paragraphs cut."""
+    paragraphs = text.split("\n")
+    if drop_last:
+        paragraphs = paragraphs[:-drop_last]
+    return "\n".join(p for p in (prefix, *paragraphs, suffix) if p)
+
+
+# --- grouping -------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("first, second, same_story", [
+    # a reprint with the outlet's dateline and sign-off
+    (body(1), copy_with(body(1), prefix="تونس (وكالات) -", suffix="المصدر: وكالة الأنباء."), True),
+    # a reprint cut short (its last two paragraphs dropped)
+    (body(2), copy_with(body(2), drop_last=2), True),
+    # spelled differently: hamza forms, ى/ي, diacritics and punctuation are folded
+    (body(3), body(3).replace("أ", "ا").replace("ى", "ي").replace(".", "،"), True),
+    # two different articles on the same topics, same vocabulary
+    (body(4), body(5), False),
+    # half of one article pasted into another
+    (body(6), "\n".join(sentences(6)[:4] + sentences(7)[4:]), False),
+    # two different articles holding the same long quote: one story
+    (body(8, quote=QUOTE), body(9, quote=QUOTE), True),
+    # ... but not a short one (fewer than LINK_QUOTE_WORDS words)
+    (body(10, quote="لن نتراجع أبدا"), body(11, quote="لن نتراجع أبدا"), False),
+    # two-line briefs from one template are not grouped by their few shingles
+    ("أعلنت الوزارة اليوم عن فتح باب الترشح.", "أعلنت الوزارة اليوم عن غلق باب الترشح.", False),
+])
+def test_copies_share_a_story_and_others_do_not(first, second, same_story):
+    stories = Stories()
+    for article_id, text in (("a", first), ("b", second)):
+        quote = QUOTE if QUOTE in text else "لن نتراجع أبدا" if "لن نتراجع أبدا" in text else None
+        rows = [{"quote": quote, "speaker": "أحمد بن علي", "quote_start": text.index(quote)}] if quote else []
+        stories.add(article_id, None, text, rows)
+    stories.finish()
+    assert (stories.story_id("a") == stories.story_id("b")) is same_story
+    assert stories.stats.stories == (1 if same_story else 2)
+
+
+def test_quote_link_needs_six_words():
+    assert LINK_QUOTE_WORDS == 6
+    assert len(QUOTE.split()) >= LINK_QUOTE_WORDS
+
+
+@pytest.mark.parametrize("date, key", [
+    ("2017-01-20T21:43:00+01:00", "2017-01-20T20:43:00"),
+    ("2015-05-17", "2015-05-17T00:00:00"),
+    ("17/05/2015", "2015-05-17T00:00:00"),
+    ("17/05/2015 10:30", "2015-05-17T10:30:00"),
+    ("Wed, 04 Mar 2015 10:00:00 +0200", "2015-03-04T08:00:00"),
+    ("", "~"), (None, "~"), ("قبل ساعتين", "~"), ("31/02/2015", "~"),
+])
+def test_date_key_reads_the_dates_news_sites_write(date, key):
+    assert date_key(date) == key
+
+
+def test_story_id_is_the_earliest_article_by_date_then_id():
+    stories = Stories()
+    text = body(20)
+    for article_id, date in (("z-first", "2015-01-01"), ("a-later", "2016-01-01"), ("b-undated", None)):
+        stories.add(article_id, date, copy_with(text, suffix=article_id), [])
+    stories.finish()
+    assert {stories.story_id(a) for a in ("z-first", "a-later", "b-undated")} == {"z-first"}
+
+
+def test_shingles_ignore_spelling_variants():
+    assert (shingle_hashes("قالَ الوزيرُ إنّ الأمر انتهى.") == shingle_hashes("قال الوزير ان الامر انتهي")).all()
+
+
+# --- builds ---------------------------------------------------------------------------------------
+
+def corpus(n_stories: int, *, first_seed: int = 100, year: int = 2015, shared_quotes: bool = True) -> list[dict]:
+    """n_stories stories, every third one with two wire copies, quoting QUOTE or OTHER_QUOTE
+    (shared_quotes), or each its own quote."""
+    articles = []
+    for story in range(n_stories):
+        seed = first_seed + story
+        quote = (QUOTE, OTHER_QUOTE, None)[story % 3] if shared_quotes else sentences(seed + 10_000, 1)[0][:-1]
+        text = body(seed, quote=quote)
+        articles.append({"id": f"{year}/story-{seed}", "text": text, "date": f"{year}-01-{story % 28 + 1:02d}"})
+        if story % 3 == 0:
+            for copy in range(2):
+                articles.append({"id": f"{year}/story-{seed}-copy-{copy}", "date": f"{year}-02-01",
+                                 "text": copy_with(text, prefix=f"({('أ ف ب', 'رويترز')[copy]}) -")})
+    return articles
+
+
+def test_copies_land_in_one_split_with_their_story_id(tmp_path):
+    articles, quotes = built(tmp_path, corpus(12, first_seed=200, shared_quotes=False))
+    for article_id, row in articles.items():
+        original = article_id.split("-copy-")[0]
+        assert row["story_id"] == original, article_id
+        assert row["split"] == split_of(original) == articles[original]["split"]
+        for quote in quotes.get(article_id, []):
+            assert (quote["story_id"], quote["split"]) == (row["story_id"], row["split"])
+
+
+def test_n_copies_and_first_article_id(tmp_path):
+    _articles, quotes = built(tmp_path, corpus(6, first_seed=300))
+    rows = [row for article_rows in quotes.values() for row in article_rows]
+    # QUOTE is said in stories 0 and 3 (each with two copies): six articles, the first on January 1st.
+    said = [row for row in rows if row["quote"] == QUOTE]
+    assert len(said) == 6 and {row["n_copies"] for row in said} == {6}
+    assert {row["first_article_id"] for row in said} == {"2015/story-300"}
+    # OTHER_QUOTE in stories 1 and 4, no copies: two articles, and they are one story (same long quote).
+    other = [row for row in rows if row["quote"] == OTHER_QUOTE]
+    assert {row["n_copies"] for row in other} == {2} and len({row["story_id"] for row in other}) == 1
+
+
+@pytest.mark.parametrize("dedup", [False, True])
+def test_dedup_keeps_one_row_per_repeated_quote(tmp_path, dedup):
+    _articles, quotes = built(tmp_path, corpus(6, first_seed=400), dedup=dedup)
+    rows = [row for article_rows in quotes.values() for row in article_rows]
+    said = [row for row in rows if row["quote"] == QUOTE]
+    if dedup:
+        assert len(said) == 1 and said[0]["article_id"] == said[0]["first_article_id"] == "2015/story-400"
+        assert said[0]["n_copies"] == 6  # still says how many articles held it
+    else:
+        assert len(said) == 6
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["config"]["dedup"] is dedup
+    # Five copies of QUOTE, one of OTHER_QUOTE.
+    assert manifest["counts"]["quotes_left_out_by_dedup"] == (6 if dedup else 0)
+
+
+def test_splits_do_not_move_when_the_corpus_grows(tmp_path):
+    old = corpus(30, first_seed=500, year=2015)
+    before, _ = built(tmp_path, old, name="before")
+    # A year later: new stories, and new copies of old stories (dated later than their originals).
+    grown = old + corpus(30, first_seed=600, year=2016) + [
+        {"id": f"2016/reprint-{n}", "date": "2016-06-01", "text": copy_with(old[n]["text"], suffix="(وكالات)")}
+        for n in range(0, len(old), 5)]
+    after, _ = built(tmp_path, list(reversed(grown)), name="after")  # input order does not matter either
+    for article_id, row in before.items():
+        assert (after[article_id]["story_id"], after[article_id]["split"]) == (row["story_id"], row["split"])
+    for n in range(0, len(old), 5):
+        assert after[f"2016/reprint-{n}"]["story_id"] == before[old[n]["id"]]["story_id"]
+
+
+def test_card_report_and_manifest_count_stories(tmp_path):
+    built(tmp_path, corpus(6, first_seed=700))
+    out = tmp_path / "out"
+    counts = json.loads((out / "manifest.json").read_text(encoding="utf-8"))["counts"]["stories"]
+    assert counts["stories"] == 4 and counts["stories_with_copies"] == 2  # stories 0 and 3 are one, via QUOTE
+    card = (out / "hub" / "README.md").read_text(encoding="utf-8")
+    index = (out / "report" / "index.html").read_text(encoding="utf-8")
+    assert "Stories" in card and "story_id" in card
+    assert "القصص" in index
+
+
+# --- the labelled sample --------------------------------------------------------------------------
+
+def test_labelled_pairs_hold_ids_and_labels_only():
+    with open(PAIRS, encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert len(rows) == 100
+    assert set(rows[0]) == {"article_a", "article_b", "jaccard", "copy"}
+    assert {row["copy"] for row in rows} <= {"yes", "no"}

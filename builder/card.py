@@ -43,6 +43,10 @@ QUOTE_FIELDS = (
                    "`_unopened` appended when a mark was missing"),
     ("speaker", "the canonical speaker: the fullest form of the name in the article, without titles; null when "
                 "unknown"),
+    ("speaker_id", "the corpus-wide identity of the speaker (a row of `speakers`): spelling variants, "
+                   "transliterations, aliases and dominated short forms of one source share it; a generic "
+                   "source («البيان», «الوكالة», an unnamed source) has one scoped to its article, unless the "
+                   "article names the body it stands for; null when `speaker` is null"),
     ("speaker_type", "`person`, `anonymous`, `organization`, `document`, `group` or `unknown`"),
     ("speaker_gender", "`female`, `male` or `unknown`, from the cue's inflection and the title"),
     ("speaker_mention, speaker_start, speaker_end", "the mention naming the speaker and its offsets (for a "
@@ -64,9 +68,10 @@ LIMITATIONS = (
     "not a calibrated probability.",
     "Only direct quotations between quotation marks are extracted; indirect speech is not. Quotes in "
     "titles are not extracted; offsets point into the body text only.",
-    "Speakers of different articles are merged in `speakers` only when their names, folded (diacritics, "
-    "hamza forms, ى/ي, ة/ه), are equal: the same person written two ways stays two rows, and two people "
-    "with the same name become one.",
+    "Speakers of different articles are merged into one `speaker_id` by rules (spelling and "
+    "transliteration variants, listed aliases of bodies, a surname or short form when one full name "
+    "dominates it in the corpus): two people with the same full name become one, and a variant the rules "
+    "do not know stays apart. A bare given name is kept apart by role, a generic source by article.",
     "`speaker_gender` comes from grammatical inflection and titles only; it is `unknown` when the article "
     "does not mark it.",
     "The articles are news texts as published: they may hold errors, bias and personal data of the "
@@ -146,8 +151,9 @@ def _configs(report, hub_files) -> list[str]:
         "- `quotes` (default): one row per quote.",
         "- `articles`: the article texts every offset points into, with paragraph and sentence offsets "
         "and the anomalies found (unclosed or unopened quotation marks).",
-        "- `speakers`: one row per canonical speaker of the whole corpus (a single `train` split): type, "
-        "roles, genders, number of quotes and the articles quoting them.", "",
+        "- `speakers`: one row per speaker identity (`speaker_id`) of the whole corpus (a single `train` "
+        "split): preferred name, variants, type, whether it is generic, roles, genders, number of quotes "
+        "and of articles, and the articles quoting it.", "",
         "Rows per split:", "",
     ]
     sizes = report.split_sizes
@@ -169,8 +175,10 @@ def _fields() -> list[str]:
     lines += ["`articles`: `article_id`, `title`, `section`, `source`, `url`, `date`, `licence`, `text`, "
               "`source_path`, `source_line`, `source_encoding`, `flags`, `paragraphs` and `sentences` (lists of "
               "`{start, end}` offsets), `anomalies` (`{kind, pos, mark}`), `story_id`.", "",
-              "`speakers`: `speaker`, `speaker_type` (the most frequent), `roles`, `genders`, `n_quotes`, "
-              "`article_ids`.", ""]
+              "`speakers`: `speaker_id`, `speaker` (the preferred name: the most quoted full form), "
+              "`variants` (every quote-level `speaker` of the identity, sorted), `speaker_type` (the most "
+              "frequent), `generic` (a source scoped to one article), `roles`, `genders`, `n_quotes`, "
+              "`n_articles`, `article_ids`.", ""]
     return lines
 
 

@@ -8,6 +8,10 @@ against its article text first: a row that breaks the contract is a bug and stop
 Publish streams: it reads the stage shards one at a time and appends their rows to parquet and
 Arrow shards as it goes (builder/sharded.py); the speakers, grouped over the whole corpus, and the
 rejects, sorted, go through external sorts. Memory does not grow with the corpus.
+
+Before that, builder/identity.py reads the attribute shards once for the corpus-wide speaker
+identities (aggregates per speaker string), and each quote row gets its `speaker_id` as its
+article is published; the speakers config has one row per `speaker_id`.
 """
 
 from __future__ import annotations
@@ -20,12 +24,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
 
-from builder import __version__, sharded, store
+from builder import __version__, identity, sharded, store
 from builder.errors import BuildError, ContractError
 from builder.stories import LINK_QUOTE_WORDS, Stories, StoryStats, quote_key, sketch_shard
 from builder.resources import versions
 from builder.store import STAGES
-from builder.text import fold_phrase
 
 SPLITS = ("train", "validation", "test")
 # Speakers are counted over the whole corpus, so that config has a single split.
@@ -94,8 +97,9 @@ class PublishReport:
 
 # Scratch space of publish (external sort runs), removed when it is done.
 SCRATCH = ".publish-scratch"
-# Speaker spill records: [fold key, speaker, speaker_type, speaker_role, speaker_gender, article_id].
-_SPILL_FIELDS = ("speaker", "speaker_type", "speaker_role", "speaker_gender", "article_id")
+# Speaker spill records: [speaker_id, speaker, speaker_type, speaker_role, speaker_gender, article_id,
+# preferred name (None: the group's most common speaker), generic].
+_SPILL_FIELDS = ("speaker", "speaker_type", "speaker_role", "speaker_gender", "article_id", "preferred", "generic")
 SPEAKER_BATCH = 10_000  # speaker rows per table written
 
 
@@ -169,8 +173,6 @@ class ShardPart:
                         self.report.quotes_by_type[row["speaker_type"]] += 1
                         self.report.quotes_by_rule[row["attribution_rule"]] += 1
                         self.confidences.append(row["confidence"])
-                        if row["speaker"]:
-                            self.speaker_quotes.append([_speaker_key(row["speaker"])] + [row[name] for name in _SPILL_FIELDS])
                         self.repeated_quote_rows += row["n_copies"] > 1
                         if split in self.long_quotes:
                             key, n_words = quote_key(row["quote"])
@@ -229,7 +231,8 @@ def publish(out: Path, *, workers: int | None, min_confidence: float = 0.0,
             path.unlink(missing_ok=True)
     inputs = _read_inputs(out)
     report = PublishReport(min_confidence=min_confidence)
-    corpus = _collect(out, min_confidence, report, dedup=dedup, workers=workers)
+    identities = identity.resolve(identity.collect(out, min_confidence))
+    corpus = _collect(out, min_confidence, report, identities, dedup=dedup, workers=workers)
     hub_files = _save(out, corpus, report)
     store.checkpoint("publish")  # test hook: BUILDER_KILL_AT=publish kills the build here
     (out / "hub").mkdir(exist_ok=True)  # no parquet when every article was rejected
@@ -250,8 +253,8 @@ def publish(out: Path, *, workers: int | None, min_confidence: float = 0.0,
     return report
 
 
-def _collect(out: Path, min_confidence: float, report: PublishReport, *, dedup: bool = False,
-             workers: int | None = None) -> Corpus:
+def _collect(out: Path, min_confidence: float, report: PublishReport, identities: identity.Identities, *,
+             dedup: bool = False, workers: int | None = None) -> Corpus:
     """Rows of every config, with the accounting check: each input published or rejected, once.
 
     First the stories (builder/stories.py), in a pass of their own over the shards, since an
@@ -269,7 +272,7 @@ def _collect(out: Path, min_confidence: float, report: PublishReport, *, dedup: 
     stories = _group_stories(out, indices, min_confidence, workers)
     corpus = Corpus(out)
     out_of_step: list[str] = []
-    for part in map(_read_shard, ((out, shard, min_confidence, stories, dedup) for shard in indices)):
+    for part in map(_read_shard, ((out, shard, min_confidence, stories, dedup, identities) for shard in indices)):
         out_of_step += part.out_of_step
         corpus.add(part, report)
     if out_of_step:
@@ -307,9 +310,9 @@ def _group_stories(out: Path, indices: list[int], min_confidence: float, workers
     return stories.finish()
 
 
-def _read_shard(task: tuple[Path, int, float]) -> ShardPart:
+def _read_shard(task: tuple[Path, int, float, Stories, bool, identity.Identities]) -> ShardPart:
     """The part of one stage shard: its published rows as tables, its rejects, its counts."""
-    out, shard, min_confidence, stories, dedup = task
+    out, shard, min_confidence, stories, dedup, identities = task
     part = ShardPart(PublishReport(min_confidence=min_confidence))
     report = part.report
     rejects = [r for stage in STAGES for r in store.read_jsonl(store.rejects_path(out, stage, shard))]
@@ -327,7 +330,7 @@ def _read_shard(task: tuple[Path, int, float]) -> ShardPart:
             part.out_of_step.append(article_id)
         elif published:
             _add_article(part, report, article, *(outputs[stage][article_id] for stage in STAGES[1:]),
-                         min_confidence=min_confidence, stories=stories, dedup=dedup)
+                         min_confidence=min_confidence, stories=stories, dedup=dedup, identities=identities)
     part.out_of_step += sorted(set(outputs["attribute"]) - ingested)
     for reject in rejects:
         report.rejected_by_reason[reject["reason"]] += 1
@@ -337,23 +340,23 @@ def _read_shard(task: tuple[Path, int, float]) -> ShardPart:
 
 
 def _write_speakers(corpus: Corpus, report: PublishReport) -> None:
-    """The speakers config from the spilled quotes: grouped by folded name, then ordered by
-    (-n_quotes, speaker), both through external sorts, written SPEAKER_BATCH rows at a time."""
+    """The speakers config from the spilled quotes: grouped by speaker_id, then ordered by
+    (-n_quotes, speaker, speaker_id), both through external sorts, written SPEAKER_BATCH rows at a time."""
     from schemas import to_table
 
     # Rows go to a file as they are made; only (-n_quotes, speaker, where the row is) is sorted.
-    ordered = sharded.ExternalSorter(corpus.scratch, "speakers", lambda record: (record[0], record[1]))
+    ordered = sharded.ExternalSorter(corpus.scratch, "speakers", lambda record: (record[0], record[1], record[2]))
     corpus.scratch.mkdir(parents=True, exist_ok=True)
     rows_path = corpus.scratch / "speaker-rows.jsonl"
     with open(rows_path, "xb") as rows_file:
-        for _key, group in sharded.grouped(corpus.speaker_quotes.sorted(), lambda record: record[0]):
-            row = _speaker_row(dict(zip(_SPILL_FIELDS, record[1:])) for record in group)
-            ordered.add([-row["n_quotes"], row["speaker"], rows_file.tell()])
+        for speaker_id, group in sharded.grouped(corpus.speaker_quotes.sorted(), lambda record: record[0]):
+            row = _speaker_row(speaker_id, (dict(zip(_SPILL_FIELDS, record[1:])) for record in group))
+            ordered.add([-row["n_quotes"], row["speaker"], speaker_id, rows_file.tell()])
             rows_file.write(json.dumps(row, ensure_ascii=False).encode("utf-8") + b"\n")
     writer = corpus.writers["speakers"][SPEAKER_SPLIT]
     batch: list[dict] = []
     rows_file = open(rows_path, "rb")
-    for _n, _speaker, offset in ordered.sorted():
+    for _n, _speaker, _id, offset in ordered.sorted():
         rows_file.seek(offset)
         row = json.loads(rows_file.readline())
         report.speakers += 1
@@ -369,7 +372,8 @@ def _write_speakers(corpus: Corpus, report: PublishReport) -> None:
 
 
 def _add_article(corpus: "ShardPart", report: PublishReport, article: dict, segments: dict, detected: dict,
-                 attributed: dict, *, min_confidence: float, stories: Stories, dedup: bool = False) -> None:
+                 attributed: dict, *, min_confidence: float, stories: Stories, dedup: bool = False,
+                 identities: identity.Identities) -> None:
     story_id = stories.story_id(article["article_id"])
     split = split_of(story_id)
     corpus.rows["articles"][split].append({
@@ -382,6 +386,7 @@ def _add_article(corpus: "ShardPart", report: PublishReport, article: dict, segm
     })
     report.licences[article.get("licence") or ""] += 1
     report.sources[(article.get("source") or "", article.get("licence") or "")] += 1
+    kept = []
     for row in attributed["quotes"]:
         check_row(row, article)
         if row["confidence"] < min_confidence:
@@ -391,8 +396,18 @@ def _add_article(corpus: "ShardPart", report: PublishReport, article: dict, segm
         if dedup and not first:
             report.quotes_left_out_by_dedup += 1
         else:
-            corpus.rows["quotes"][split].append({**row, "story_id": story_id, "n_copies": n_copies,
-                                                 "first_article_id": first_article_id})
+            kept.append({**row, "story_id": story_id, "n_copies": n_copies, "first_article_id": first_article_id})
+    for row, assigned in zip(kept, identities.assign(article["article_id"], kept)):
+        row = with_speaker_id(row, assigned)
+        corpus.rows["quotes"][split].append(row)
+        if assigned is not None:
+            corpus.speaker_quotes.append([assigned.speaker_id] + [row[name] for name in _SPILL_FIELDS[:5]]
+                                         + [None if assigned.generic else assigned.preferred, assigned.generic])
+
+
+def with_speaker_id(row: dict, assigned: "identity.Assigned | None") -> dict:
+    """The quote row with its corpus-wide speaker_id (None without a speaker)."""
+    return {**row, "speaker_id": assigned.speaker_id if assigned else None}
 
 
 def check_row(row: dict, article: dict) -> None:
@@ -415,24 +430,31 @@ def check_row(row: dict, article: dict) -> None:
 
 
 def speaker_rows(quotes: Iterable[dict]) -> list[dict]:
-    """One row per canonical speaker of the corpus; names merge when their folded forms are equal."""
-    groups: dict[str, list[dict]] = {}
+    """The speakers config in memory, for quote rows of whole articles (the reference the
+    streamed one is tested against): identities resolved over these rows alone, one row per
+    speaker_id."""
+    quotes = list(quotes)
+    by_article: dict[str, list[dict]] = {}
     for row in quotes:
-        if row["speaker"]:
-            groups.setdefault(_speaker_key(row["speaker"]), []).append(row)
-    rows = [_speaker_row(group) for group in groups.values()]
-    return sorted(rows, key=lambda row: (-row["n_quotes"], row["speaker"]))
+        by_article.setdefault(row["article_id"], []).append(row)
+    stats: dict[str, identity.SpeakerStats] = {}
+    for rows in by_article.values():
+        identity.add_rows(stats, rows)
+    identities = identity.resolve(stats)
+    groups: dict[str, list[dict]] = {}
+    for article_id, rows in by_article.items():
+        for row, assigned in zip(rows, identities.assign(article_id, rows)):
+            if assigned is not None:
+                groups.setdefault(assigned.speaker_id, []).append(
+                    {**row, "preferred": None if assigned.generic else assigned.preferred, "generic": assigned.generic})
+    rows = [_speaker_row(speaker_id, group) for speaker_id, group in groups.items()]
+    return sorted(rows, key=lambda row: (-row["n_quotes"], row["speaker"], row["speaker_id"]))
 
 
-def _speaker_key(speaker: str) -> str:
-    """What merges speakers across articles: the folded name."""
-    return fold_phrase(speaker) or speaker
-
-
-def _speaker_row(group: Iterable[dict]) -> dict:
-    """The speakers row of the quotes (with a speaker) of one folded name, in one pass."""
+def _speaker_row(speaker_id: str, group: Iterable[dict]) -> dict:
+    """The speakers row of the quotes of one identity, in one pass."""
     speakers, types, roles, genders, article_ids = Counter(), Counter(), set(), set(), set()
-    n_quotes = 0
+    n_quotes, preferred, generic = 0, None, False
     for row in group:
         n_quotes += 1
         speakers[row["speaker"]] += 1
@@ -442,8 +464,12 @@ def _speaker_row(group: Iterable[dict]) -> dict:
         if row["speaker_gender"] not in (None, "unknown"):
             genders.add(row["speaker_gender"])
         article_ids.add(row["article_id"])
-    return {"speaker": _most_common(speakers), "speaker_type": _most_common(types), "roles": sorted(roles),
-            "genders": sorted(genders), "n_quotes": n_quotes, "article_ids": sorted(article_ids)}
+        preferred = preferred or row["preferred"]
+        generic = generic or row["generic"]
+    return {"speaker_id": speaker_id, "speaker": preferred or _most_common(speakers), "variants": sorted(speakers),
+            "speaker_type": _most_common(types), "generic": generic, "roles": sorted(roles),
+            "genders": sorted(genders), "n_quotes": n_quotes, "n_articles": len(article_ids),
+            "article_ids": sorted(article_ids)}
 
 
 def _most_common(values: Iterable[str] | Counter) -> str:

@@ -18,7 +18,7 @@ def load(name: str) -> dict:
 
 def versions() -> dict[str, str]:
     """Version tag of every rule lexicon, recorded in the manifest and the card."""
-    return {name: load(name)["version"] for name in ("quote_marks", "boilerplate", "detect_rules", "cues", "speakers", "rules")}
+    return {name: load(name)["version"] for name in ("quote_marks", "boilerplate", "detect_rules", "cues", "speakers", "rules", "identities")}
 
 
 @cache

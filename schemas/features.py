@@ -36,6 +36,8 @@ COLUMNS = {
         "attribution_rule": "string", "confidence": "float64",
         # Added by publish (builder/stories.py): the story, and the quote's copies in the corpus.
         "story_id": "string", "n_copies": "int64", "first_article_id": "string",
+        # Added by publish (builder/identity.py): the speaker's corpus-wide identity.
+        "speaker_id": "string",
     },
     "articles": {
         "article_id": "string", "title": "string", "section": "string", "source": "string", "url": "string",
@@ -46,8 +48,9 @@ COLUMNS = {
         "story_id": "string",
     },
     "speakers": {
-        "speaker": "string", "speaker_type": "string", "roles": ["string"], "genders": ["string"],
-        "n_quotes": "int64", "article_ids": ["string"],
+        "speaker_id": "string", "speaker": "string", "variants": ["string"], "speaker_type": "string",
+        "generic": "bool", "roles": ["string"], "genders": ["string"],
+        "n_quotes": "int64", "n_articles": "int64", "article_ids": ["string"],
     },
 }
 

@@ -325,8 +325,8 @@ def test_a_stage_needs_the_stages_before_it(tmp_path, stage, missing):
 
 # --- schemas and aggregation ----------------------------------------------------------------
 
-# Columns publish adds to attribute's rows (builder/stories.py).
-PUBLISH_FIELDS = ("story_id", "n_copies", "first_article_id")
+# Columns publish adds to attribute's rows (builder/stories.py, builder/identity.py).
+PUBLISH_FIELDS = ("story_id", "n_copies", "first_article_id", "speaker_id")
 
 
 def test_quote_schema_is_the_row_contract():
@@ -418,18 +418,25 @@ def test_rows_breaking_the_contract_fail_loudly(changes, field):
         publish_module.check_row(_quote_row(**changes), {"article_id": "a", "text": "xyz"})
 
 
-def test_speakers_merge_on_folded_names():
+def test_speakers_are_one_row_per_identity():
     rows = [_quote_row(speaker="أحمد علي", speaker_type="person", speaker_role="وزير", article_id="b"),
             _quote_row(speaker="احمد علي", speaker_type="person", speaker_gender="male"),
             _quote_row(speaker="احمد علي", speaker_type="group"),
             _quote_row(speaker="مصدر أمني", speaker_type="anonymous"),
+            _quote_row(speaker="مصدر أمني", speaker_type="anonymous", article_id="b"),
             _quote_row(speaker=None)]
-    assert speaker_rows(rows) == [
-        {"speaker": "احمد علي", "speaker_type": "person", "roles": ["وزير"], "genders": ["male"], "n_quotes": 3,
-         "article_ids": ["a", "b"]},
-        {"speaker": "مصدر أمني", "speaker_type": "anonymous", "roles": [], "genders": [], "n_quotes": 1,
-         "article_ids": ["a"]},
+    speakers = speaker_rows(rows)
+    without_ids = [{k: v for k, v in row.items() if k != "speaker_id"} for row in speakers]
+    assert sorted(without_ids, key=lambda row: (-row["n_quotes"], row["article_ids"])) == [
+        {"speaker": "احمد علي", "variants": ["أحمد علي", "احمد علي"], "speaker_type": "person", "generic": False,
+         "roles": ["وزير"], "genders": ["male"], "n_quotes": 3, "n_articles": 2, "article_ids": ["a", "b"]},
+        # an unnamed source is someone else in each article
+        {"speaker": "مصدر أمني", "variants": ["مصدر أمني"], "speaker_type": "anonymous", "generic": True,
+         "roles": [], "genders": [], "n_quotes": 1, "n_articles": 1, "article_ids": ["a"]},
+        {"speaker": "مصدر أمني", "variants": ["مصدر أمني"], "speaker_type": "anonymous", "generic": True,
+         "roles": [], "genders": [], "n_quotes": 1, "n_articles": 1, "article_ids": ["b"]},
     ]
+    assert len({row["speaker_id"] for row in speakers}) == 3
 
 
 def test_splits_are_stable_and_about_80_10_10():

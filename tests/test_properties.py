@@ -130,9 +130,10 @@ def check_spans(text: str, result: dict) -> None:
         assert lo <= row["quote_start"] <= next_start
         assert 0 <= row["sentence_index"] < max(1, len(result["segments"]["sentences"]))
         assert (row["speaker_mention"] is None) == (row["speaker_start"] is None) == (row["speaker_end"] is None)
-    # The Features and the not-null columns, with the columns publish adds (a lone article is its own story).
-    to_table("quotes", [{**row, "story_id": row["article_id"], "n_copies": 1, "first_article_id": row["article_id"]}
-                        for row in rows])
+    # The Features and the not-null columns, with the columns publish adds (a lone article is its own
+    # story; speaker_id is corpus-wide).
+    to_table("quotes", [{**row, "story_id": row["article_id"], "n_copies": 1, "first_article_id": row["article_id"],
+                         "speaker_id": None} for row in rows])
     quote_ids = [row["quote_id"] for row in rows]
     assert len(quote_ids) == len(set(quote_ids)), "two quotes with one quote_id"
 

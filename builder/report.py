@@ -2,6 +2,7 @@
 
     report/index.html             corpus figures, charts, speakers (page 1), articles (page 1), rejects
     report/speakers-0002.html     further pages of the speakers table
+    report/speakers/<id>.html     one page per speaker identity: its variants, roles, quotes, articles
     report/articles-0002.html     further pages of the article list
     report/articles/<name>.html   one page per article: its text with every quote marked
 
@@ -12,7 +13,8 @@ of input text (article text, titles, names, ids, messages) goes through `html.es
 written. The article markup is built from the quote rows' character offsets (`markup`), so what
 the page highlights is exactly what the dataset says.
 
-Large corpora: the speakers table and the article list are paginated, and only the first
+Large corpora: the speakers table and the article list are paginated, only the first
+`max_speakers` identities of the speakers table (the most quoted) get a page, and only the first
 `max_articles` articles by article_id get a page (the index says so and links the hub parquet for
 the rest). The datasets are read a record batch at a time, and only what the pages show becomes
 Python objects, so memory does not grow with the corpus. Output is deterministic: two builds of
@@ -44,6 +46,9 @@ TOP_SPEAKERS_CHART = 15
 REJECTS_SHOWN = 100
 ROLES_SHOWN = 3
 ARTICLE_LINKS_SHOWN = 5
+VARIANTS_SHOWN = 3  # in the speakers table
+DEFAULT_MAX_SPEAKERS = 2000  # identity pages written (the most quoted first)
+IDENTITY_LIST_SHOWN = 500  # variants, roles and article links on an identity's page
 QUOTE_PREVIEW = 90  # characters of a quote shown in an article's quote table
 PAGES_IN_FLIGHT = 32  # pages made but not yet written (builder.report._PageWriter)
 ID_CANDIDATES = 65_536  # article ids gathered before the running bottom-k (`_read`) reduces them
@@ -451,10 +456,14 @@ class Corpus:
     reject_count: int
     hub_article_files: list[str]
     max_articles: int
+    max_speakers: int = DEFAULT_MAX_SPEAKERS
 
 
-def write_report(out: Path, *, max_articles: int = DEFAULT_MAX_ARTICLES, counts: dict | None = None) -> Path:
+def write_report(out: Path, *, max_articles: int = DEFAULT_MAX_ARTICLES, counts: dict | None = None,
+                 max_speakers: int = DEFAULT_MAX_SPEAKERS) -> Path:
     """Write OUT/report from the datasets of OUT; return the index page.
+
+    max_speakers: how many identities of the speakers table (the most quoted first) get a page.
 
     counts: the publish counts (inputs, rejects, quotes left out by MIN_CONFIDENCE); when not
     given they are read from OUT/manifest.json, or computed from the datasets and rejects.jsonl.
@@ -462,29 +471,36 @@ def write_report(out: Path, *, max_articles: int = DEFAULT_MAX_ARTICLES, counts:
     out = Path(out)
     if max_articles < 0:
         raise ValueError(f"max_articles must be 0 or more (got {max_articles})")
+    if max_speakers < 0:
+        raise ValueError(f"max_speakers must be 0 or more (got {max_speakers})")
     corpus = _read(out, max_articles, counts)
+    corpus.max_speakers = max_speakers
     directory = out / REPORT_DIR
     if directory.exists():  # a hard-linked copy of a previous build: remove, never write through
         shutil.rmtree(directory)
     (directory / "articles").mkdir(parents=True)
+    (directory / "speakers").mkdir()
     pages_of = {article["article_id"]: f"articles/{article_page_name(article['article_id'])}"
                 for article in corpus.articles}
     speaker_pages = max(1, -(-corpus.speaker_count // SPEAKERS_PER_PAGE))
     article_pages = max(1, -(-len(corpus.articles) // ARTICLES_PER_PAGE))
-    speaker_rows = _speaker_pages(corpus.speakers_folder)
+    speaker_rows = _speaker_pages(corpus.speakers_folder, max_speakers)
     with _PageWriter(directory) as pages:
+        first_rows = next(speaker_rows, [])
         pages.write("index.html", page("نظرة عامة", "\n".join([
             _figures(corpus), _stories_section(corpus), _charts(corpus),
-            _speakers_section(corpus, next(speaker_rows, []), pages_of, 1, speaker_pages),
+            _speakers_section(corpus, first_rows, pages_of, 1, speaker_pages),
             _articles_section(corpus, pages_of, 1, article_pages), _rejects_section(corpus)])))
+        identity_pages = _write_identity_pages(pages, first_rows, pages_of)
         for number, rows in enumerate(speaker_rows, start=2):
             pages.write(speakers_page_name(number),
                         page(f"المتحدثون، الصفحة {number}", _speakers_section(corpus, rows, pages_of, number, speaker_pages)))
+            identity_pages |= _write_identity_pages(pages, rows, pages_of)
         for number in range(2, article_pages + 1):
             pages.write(articles_page_name(number),
                         page(f"المقالات، الصفحة {number}", _articles_section(corpus, pages_of, number, article_pages)))
         for article in corpus.articles:
-            pages.write(pages_of[article["article_id"]], article_page(article))
+            pages.write(pages_of[article["article_id"]], article_page(article, identity_pages))
     return directory / "index.html"
 
 
@@ -679,25 +695,28 @@ def _charts(corpus: Corpus) -> str:
     return '<section id="charts"><h2>رسوم بيانية</h2><div class="charts">' + "\n".join(charts) + "</div></section>"
 
 
-def _speaker_pages(folder: Path) -> Iterator[list[dict]]:
+def _speaker_pages(folder: Path, max_speakers: int = DEFAULT_MAX_SPEAKERS) -> Iterator[list[dict]]:
     """The rows of the speakers table, SPEAKERS_PER_PAGE at a time, read one record batch at a
-    time, each with only the roles and article ids the table shows (`n_roles`, `n_article_ids`:
-    how many there are): a speaker quoted in a million articles stays ARTICLE_LINKS_SHOWN ids."""
+    time, each with only the lists its pages show (`n_<list>`: how many there are), so a speaker
+    quoted in a million articles stays IDENTITY_LIST_SHOWN ids; `page` is the identity's page, for
+    the first max_speakers rows."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
     rows: list[dict] = []
+    rank = 0
     for batch in _batches(folder, ("train",)):
         for offset in range(0, batch.num_rows, SPEAKERS_PER_PAGE):
             part = batch.slice(offset, SPEAKERS_PER_PAGE)
-            rows += pa.table({
-                "speaker": part.column("speaker"), "speaker_type": part.column("speaker_type"),
-                "n_quotes": part.column("n_quotes"),
-                "roles": pc.list_slice(part.column("roles"), 0, ROLES_SHOWN),
-                "n_roles": pc.list_value_length(part.column("roles")),
-                "article_ids": pc.list_slice(part.column("article_ids"), 0, ARTICLE_LINKS_SHOWN),
-                "n_article_ids": pc.list_value_length(part.column("article_ids")),
-            }).to_pylist()
+            columns = {name: part.column(name) for name in ("speaker_id", "speaker", "speaker_type", "generic",
+                                                               "genders", "n_quotes", "n_articles")}
+            for name in ("variants", "roles", "article_ids"):
+                columns[name] = pc.list_slice(part.column(name), 0, IDENTITY_LIST_SHOWN)
+                columns[f"n_{name}"] = pc.list_value_length(part.column(name))
+            for row in pa.table(columns).to_pylist():
+                row["page"] = identity_page_name(row["speaker_id"]) if rank < max_speakers else None
+                rank += 1
+                rows.append(row)
             if len(rows) >= SPEAKERS_PER_PAGE:
                 yield rows[:SPEAKERS_PER_PAGE]
                 rows = rows[SPEAKERS_PER_PAGE:]
@@ -705,33 +724,88 @@ def _speaker_pages(folder: Path) -> Iterator[list[dict]]:
         yield rows
 
 
+def identity_page_name(speaker_id: str) -> str:
+    """The page of a speaker identity, under report/ (ids are `spk-` and hex digits; anything else
+    is made safe as article names are)."""
+    return f"speakers/{article_page_name(speaker_id)}"
+
+
+def _write_identity_pages(pages: "_PageWriter", rows: list[dict], pages_of: dict) -> set[str]:
+    """Write the pages of the identities of rows that get one; their speaker ids."""
+    written = set()
+    for row in rows:
+        if row["page"]:
+            pages.write(row["page"], identity_page(row, pages_of))
+            written.add(row["speaker_id"])
+    return written
+
+
+def _more(shown: int, total: int) -> str:
+    return f" و{total - shown} أخرى" if total > shown else ""
+
+
+def identity_page(row: dict, pages_of: dict) -> str:
+    """The page of one speaker identity: its preferred name, variants, type, roles, genders, counts
+    and the articles quoting it (linked where they have a page)."""
+    links = []
+    for article_id in row["article_ids"]:
+        target = pages_of.get(article_id)
+        links.append(f'<li><a href="../{esc(target)}"><bdi>{esc(article_id)}</bdi></a></li>' if target
+                     else f'<li><bdi class="muted">{esc(article_id)}</bdi></li>')
+    generic = ("مصدر عام: هوية خاصة بمقالة واحدة (لا تُدمج مع مقالات أخرى)" if row["generic"]
+               else "مصدر مسمّى: هوية واحدة في المجموعة كلها")
+    meta = [("المعرّف", f'<code>{esc(row["speaker_id"])}</code>'), ("النوع", esc(type_label(row["speaker_type"]))),
+            ("النطاق", esc(generic)), ("الاقتباسات", f'<span id="identity-quotes">{row["n_quotes"]}</span>'),
+            ("المقالات", str(row["n_articles"])),
+            ("الجنس", "، ".join(esc(GENDER_LABELS.get(g, g)) for g in row["genders"]) or esc(GENDER_LABELS["unknown"]))]
+    meta_html = "".join(f"<dt>{label}</dt><dd>{value}</dd>" for label, value in meta)
+    variants = "".join(f"<li><bdi>{esc(v)}</bdi></li>" for v in row["variants"])
+    roles = "".join(f"<li>{esc(r)}</li>" for r in row["roles"])
+    body = (f'<p><a href="../index.html#speakers-section">→ العودة إلى المتحدثين</a></p>'
+            f'<h2 id="identity-name">{esc(row["speaker"])}</h2><dl class="meta">{meta_html}</dl>'
+            f'<section><h2>الصيغ المدمجة ({row["n_variants"]})</h2><ul id="variants">{variants}</ul>'
+            f'{esc(_more(len(row["variants"]), row["n_variants"]))}</section>'
+            f'<section><h2>الصفات ({row["n_roles"]})</h2><ul id="roles">{roles}</ul>'
+            f'{esc(_more(len(row["roles"]), row["n_roles"]))}</section>'
+            f'<section><h2>المقالات ({row["n_article_ids"]})</h2><ul id="identity-articles">{"".join(links)}</ul>'
+            f'{esc(_more(len(row["article_ids"]), row["n_article_ids"]))}</section>')
+    return page(row["speaker"], body, root="../")
+
+
 def _speakers_section(corpus: Corpus, rows: list[dict], pages_of: dict, number: int, total: int) -> str:
     body = []
     for row in rows:
-        roles = row["roles"]
-        more_roles = row["n_roles"] - len(roles)
+        roles = row["roles"][:ROLES_SHOWN]
         links = []
-        for article_id in row["article_ids"]:
+        for article_id in row["article_ids"][:ARTICLE_LINKS_SHOWN]:
             target = pages_of.get(article_id)
             links.append(f'<a href="{esc(target)}"><bdi>{esc(article_id)}</bdi></a>' if target
                          else f'<bdi class="muted">{esc(article_id)}</bdi>')
-        more_links = row["n_article_ids"] - len(links)
+        others = [v for v in row["variants"] if v != row["speaker"]]
+        variants = "، ".join(f"<bdi>{esc(v)}</bdi>" for v in others[:VARIANTS_SHOWN])
+        n_others = row["n_variants"] - (len(row["variants"]) - len(others))
+        # the filter finds an identity by any of its variants
+        key = " | ".join(fold_phrase(v) for v in [row["speaker"], *others])
+        name = (f'<a href="{esc(row["page"])}">{esc(row["speaker"])}</a>' if row["page"] else esc(row["speaker"]))
         body.append(
-            f'<tr data-key="{esc(fold_phrase(row["speaker"]))}" data-type="{esc(row["speaker_type"])}">'
-            f'<td class="speaker">{esc(row["speaker"])}</td><td>{esc(type_label(row["speaker_type"]))}</td>'
-            f'<td>{"، ".join(esc(role) for role in roles)}{f" و{more_roles} أخرى" if more_roles > 0 else ""}</td>'
+            f'<tr data-key="{esc(key)}" data-type="{esc(row["speaker_type"])}">'
+            f'<td class="speaker">{name}</td><td>{variants}{esc(_more(min(len(others), VARIANTS_SHOWN), n_others))}</td>'
+            f'<td>{esc(type_label(row["speaker_type"]))}{" (عام)" if row["generic"] else ""}</td>'
+            f'<td>{"، ".join(esc(role) for role in roles)}{esc(_more(len(roles), row["n_roles"]))}</td>'
             f'<td class="num">{row["n_quotes"]}</td>'
-            f'<td>{"، ".join(links)}{f" و{more_links} أخرى" if more_links > 0 else ""}</td></tr>')
+            f'<td>{"، ".join(links)}{esc(_more(len(links), row["n_article_ids"]))}</td></tr>')
     options = "".join(f'<option value="{esc(kind)}">{esc(type_label(kind))}</option>' for kind in corpus.types)
     scope = (f"تشمل التصفية هذه الصفحة فقط ({len(rows)} من {corpus.speaker_count} متحدثًا)." if total > 1 else "")
+    capped = (f"لأكثر {corpus.max_speakers} متحدثًا اقتباسًا صفحات خاصة."
+              if corpus.speaker_count > corpus.max_speakers else "")
     nav = pages_nav(number, total, speakers_page_name)
     return (f'<section id="speakers-section"><h2>المتحدثون ({corpus.speaker_count})</h2>'
             f'<div class="filters"><label>تصفية بحسب المتحدث: <input type="search" id="speaker-filter" '
             f'placeholder="اكتب جزءًا من الاسم" autocomplete="off"></label>'
             f'<label>النوع: <select id="type-filter"><option value="">كل الأنواع</option>{options}</select></label>'
             f'<span>المعروض: <span id="filter-count">{len(rows)}</span></span>'
-            f'<span class="muted">{esc(scope)}</span></div>{nav}'
-            '<table id="speakers"><thead><tr><th>المتحدث</th><th>النوع</th><th>الصفات</th>'
+            f'<span class="muted">{esc(scope)} {esc(capped)}</span></div>{nav}'
+            '<table id="speakers"><thead><tr><th>المتحدث</th><th>صيغ أخرى</th><th>النوع</th><th>الصفات</th>'
             '<th class="num">الاقتباسات</th><th>المقالات</th></tr></thead>'
             f'<tbody>{"".join(body)}</tbody></table>{nav}</section>')
 
@@ -773,8 +847,9 @@ def _safe_url(url: str) -> str | None:
     return url if re.match(r"https?://[^\s\"'<>]+$", url or "", re.IGNORECASE) else None
 
 
-def article_page(article: dict) -> str:
-    """The page of one article: its metadata, the marked text, a details panel and the quote table."""
+def article_page(article: dict, identity_pages: set[str] | frozenset = frozenset()) -> str:
+    """The page of one article: its metadata, the marked text, a details panel and the quote table
+    (a speaker links to its identity's page, when it has one: identity_pages)."""
     quotes = article["quotes"]
     text = article["text"]
     url = _safe_url(article.get("url") or "")
@@ -790,7 +865,7 @@ def article_page(article: dict) -> str:
     cards = "".join(_quote_card(number, row) for number, row in enumerate(quotes))
     table_rows = "".join(
         f'<tr><td class="num"><a href="#q-{number}">{number + 1}</a></td>'
-        f'<td>{esc(_preview(row["quote"]))}</td><td>{esc(row["speaker"] or UNKNOWN_SPEAKER)}</td>'
+        f'<td>{esc(_preview(row["quote"]))}</td><td>{_speaker_cell(row, identity_pages)}</td>'
         f'<td>{esc(type_label(row["speaker_type"]))}</td><td>{esc(row["speaker_role"] or "")}</td>'
         f'<td>{esc(row["cue"] or "")}</td><td>{esc(row["addressee"] or "")}</td>'
         f'<td><code>{esc(row["attribution_rule"])}</code></td><td class="num">{row["confidence"]:.2f}</td></tr>'
@@ -817,6 +892,14 @@ def article_page(article: dict) -> str:
             '<th>المتحدث</th><th>النوع</th><th>الصفة</th><th>فعل القول</th><th>المخاطَب</th><th>القاعدة</th>'
             f'<th class="num">الثقة</th></tr></thead><tbody>{table_rows}</tbody></table></section>')
     return page(article.get("title") or article["article_id"], body, root="../")
+
+
+def _speaker_cell(row: dict, identity_pages) -> str:
+    name = esc(row["speaker"] or UNKNOWN_SPEAKER)
+    speaker_id = row.get("speaker_id")
+    if speaker_id and speaker_id in identity_pages:
+        return f'<a href="../{esc(identity_page_name(speaker_id))}">{name}</a>'
+    return name
 
 
 def _preview(quote: str) -> str:

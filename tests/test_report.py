@@ -194,6 +194,18 @@ def test_article_page_escapes_every_input_string():
     assert html.escape(HOSTILE) in page
 
 
+def test_identity_page_escapes_every_input_string_and_links_the_article_pages():
+    row = {"speaker_id": f"spk-{HOSTILE}", "speaker": HOSTILE, "variants": [HOSTILE, HOSTILE_IMG, "زيد"],
+           "n_variants": 3, "speaker_type": HOSTILE, "generic": False, "genders": [HOSTILE_IMG],
+           "roles": [HOSTILE_IMG], "n_roles": 1, "n_quotes": 4, "n_articles": 2,
+           "article_ids": [f"a{HOSTILE}", "b"], "n_article_ids": 3, "page": "speakers/x.html"}
+    page = report_module.identity_page(row, {"b": "articles/b.html"})
+    assert page.count("<script") == 1 and "<img" not in page and "onerror='" not in page
+    assert html.escape(HOSTILE) in page and html.escape(HOSTILE_IMG) in page
+    assert 'href="../articles/b.html"' in page and "و1 أخرى" in page  # three articles, two listed
+    assert re.fullmatch(r"speakers/[a-z0-9][a-z0-9_-]*\.html", report_module.identity_page_name(f"spk-{HOSTILE}"))
+
+
 def test_only_plain_web_addresses_become_links():
     assert report_module._safe_url("https://example.org/a?b=1") == "https://example.org/a?b=1"
     for url in ("javascript:alert(1)", "data:text/html,x", 'https://x.org/"onmouseover=1', "//x.org", ""):
@@ -269,6 +281,28 @@ def test_report_articles_caps_the_article_pages_and_says_so(tmp_path, monkeypatc
     # a speaker of an article past the cap is listed, without a link to a page that does not exist
     pages = "".join(path.read_text(encoding="utf-8") for path in report.glob("speakers-*.html")) + index
     assert "art-004" in pages and 'href="articles/art-004.html"' not in pages
+
+
+def test_every_identity_gets_a_page_linked_from_the_table_and_the_articles(tmp_path):
+    raw = corpus_raw(tmp_path / "raw", 3)
+    with open(raw / "feed.jsonl", "a", encoding="utf-8") as handle:  # one speaker, two spellings
+        for k, name in enumerate(("دونالد ترامب", "دونالد ترمب")):
+            handle.write(json.dumps({"id": f"tr-{k}", "title": "خبر", "text": f"وقال الرئيس الأمريكي {name} “سنرى ما يحدث”."},
+                                    ensure_ascii=False) + "\n")
+    out = tmp_path / "out"
+    run_build(raw, out)
+    speakers = datasets.load_from_disk(str(out / "speakers"))["train"].to_list()
+    report = out / "report"
+    pages = sorted(path.name for path in (report / "speakers").iterdir())
+    assert pages == sorted(f"{row['speaker_id']}.html" for row in speakers)
+    trump = next(row for row in speakers if "دونالد ترمب" in row["variants"])
+    assert trump["variants"] == ["دونالد ترامب", "دونالد ترمب"] and trump["n_quotes"] == 2
+    page = (report / "speakers" / f"{trump['speaker_id']}.html").read_text(encoding="utf-8")
+    assert "دونالد ترمب" in page and 'href="../articles/tr-1.html"' in page
+    index = (report / "index.html").read_text(encoding="utf-8")
+    assert f'href="speakers/{trump["speaker_id"]}.html"' in index
+    article = (report / "articles" / "tr-0.html").read_text(encoding="utf-8")
+    assert f'href="../speakers/{trump["speaker_id"]}.html"' in article
 
 
 def test_the_first_articles_by_id_are_picked_across_record_batches(tmp_path, monkeypatch):

@@ -40,7 +40,7 @@ WORKERS_FLAG := $(if $(strip $(WORKERS)),--workers $(WORKERS))
 # `make eval RAW=<dir>` scores that folder; a plain `make eval` scores the dev corpus.
 EVAL_RAW_DIR := $(if $(filter command line environment environment override,$(origin RAW)),$(RAW),$(EVAL_RAW))
 
-.PHONY: .venv venv-dask build ingest segment detect attribute publish report test eval push require-hub-repo names bench bench-real clean
+.PHONY: .venv venv-dask build ingest segment detect attribute publish report test eval identity push require-hub-repo names bench bench-real clean
 
 .venv: $(VENV_STAMP)
 
@@ -78,6 +78,13 @@ test: $(VENV_STAMP)
 
 eval: $(VENV_STAMP)
 	$(OFFLINE) $(PY) -m builder eval --raw "$(EVAL_RAW_DIR)" --gold "$(GOLD)" $(WORKERS_FLAG) --min-confidence $(MIN_CONFIDENCE)
+
+# Speaker identities of a build of the real corpus against the hand-labelled sample
+# (tests/data/identity_sample.tsv): pairwise merge precision and recall, generic strings kept in
+# their article, the 30 most quoted identities. Build first:
+#   make build RAW=../shared/corpus/real OUT=/tmp/real && make identity OUT=/tmp/real
+identity: $(VENV_STAMP)
+	$(PY) -m builder.identity_eval --out "$(OUT)"
 
 push: require-hub-repo $(VENV_STAMP)
 	$(PY) -m builder push --hub-repo "$(HUB_REPO)" --out "$(OUT)"

@@ -18,7 +18,7 @@ How it works, in the order of Arabic news writing:
 from __future__ import annotations
 
 import re
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from itertools import accumulate
 from dataclasses import dataclass
 from functools import cache, lru_cache
@@ -38,6 +38,7 @@ ROW_FIELDS = (
 GENDERS = {"m": "male", "f": "female"}
 ARABIC_TANWEEN = re.compile("[\u064b-\u064d]")
 # Punctuation between two words that ends a speaker phrase.
+_WORD_RUN = re.compile(r"\w+")
 _PHRASE_BREAK = re.compile(r"[،,:؛;.!?؟()\[\]«»“”\"„″‘’\n\-–—/]")
 # Words that may stand between a cue and its subject without being part of it.
 _SKIP_AFTER_CUE = frozenset(fold_key(w) for w in ("أيضا", "ايضا", "كذلك", "بدوره", "بدورها", "مجددا", "سابقا", "سابقًا",
@@ -480,6 +481,8 @@ class Resolver:
         self.ctx = ctx
         self.text = ctx.text
         self._given_cache: dict[str, str | None] = {}
+        self._word_starts: dict[str, list[int]] | None = None  # word -> its starts (_whole_word_starts)
+        self._role_neighbours: dict[str, list[tuple[int, tuple[int, int]]]] = {}
         self._name_spellings: set[tuple[str, ...]] = set()
         self._name_spans: dict[str, tuple[int, int]] = {}  # canonical name -> where it is written in full
         self._full_names: list[tuple[int, int]] = []  # one span per spelling of a name of 2+ words
@@ -556,9 +559,10 @@ class Resolver:
         if family in self._given_cache:
             return self._given_cache[family]
         found = None
-        for match in re.finditer(r"(?<![\w])" + re.escape(family) + r"(?![\w])", self.text):
-            before = words(self.text, max(0, match.start() - 40), match.start())
-            if len(before) < 2 or _PHRASE_BREAK.search(self.text, before[-1][2], match.start()):
+        for match_start in self._whole_word_starts(family):
+            match_end = match_start + len(family)
+            before = words(self.text, max(0, match_start - 40), match_start)
+            if len(before) < 2 or _PHRASE_BREAK.search(self.text, before[-1][2], match_start):
                 continue
             given, opener = before[-1], before[-2]
             key = fold_key(given[0])
@@ -568,10 +572,21 @@ class Resolver:
             opener_key = fold_key(opener[0])
             after_comma = self.text[opener[2]:given[1]].strip() in ("،", ",")  # «المقرب من نتنياهو، تسفي هاوزنر»
             if _is_title(opener_key) or is_definite(opener[0]) or after_comma or key in _known_name_tokens():
-                found = self.text[given[1]:match.end()]
+                found = self.text[given[1]:match_end]
                 break
         self._given_cache[family] = found
         return found
+
+    def _whole_word_starts(self, word: str) -> list[int]:
+        """Where word stands in the text as a whole word, from an index of the text's words built
+        once (a regex search of the whole text per name was quadratic on a long article)."""
+        if self._word_starts is None:
+            self._word_starts = {}
+            for match in _WORD_RUN.finditer(self.text):
+                self._word_starts.setdefault(match.group(), []).append(match.start())
+        if _WORD_RUN.fullmatch(word):
+            return self._word_starts.get(word, [])
+        return [match.start() for match in re.finditer(r"(?<![\w])" + re.escape(word) + r"(?![\w])", self.text)]
 
     # -- phrase to speaker ----------------------------------------------------------------
     def from_phrase(self, phrase: list[tuple[str, int, int]], cue: Cue) -> Speaker | None:
@@ -672,14 +687,24 @@ class Resolver:
             following = self.ctx.person_at(role_end, role_end + 4)
             if following is not None and following != exclude and following[0] >= role_end:
                 return following  # «رئيس البعثة، بيورن روتر،»
-        found = self.text.find(role)
-        while found >= 0:
-            if found != role_start:
-                for span in (self.ctx.person_at(max(0, found - 4), found), self.ctx.person_at(found + len(role), found + len(role) + 4)):
-                    if span is not None and span != exclude and not (role_start <= span[0] < role_end) and (span[1] <= found or span[0] >= found + len(role)):
-                        return span
-            found = self.text.find(role, found + 1)
+        for found, span in self._names_beside(role):
+            if found != role_start and span != exclude and not (role_start <= span[0] < role_end):
+                return span
         return None
+
+    def _names_beside(self, role: str) -> list[tuple[int, tuple[int, int]]]:
+        """(where role is written, the person name right before or after it), in text order;
+        found once per role, not once per speaker phrase (which was quadratic on a long article)."""
+        if role not in self._role_neighbours:
+            pairs = []
+            found = self.text.find(role)
+            while found >= 0:
+                for span in (self.ctx.person_at(max(0, found - 4), found), self.ctx.person_at(found + len(role), found + len(role) + 4)):
+                    if span is not None and (span[1] <= found or span[0] >= found + len(role)):
+                        pairs.append((found, span))
+                found = self.text.find(role, found + 1)
+            self._role_neighbours[role] = pairs
+        return self._role_neighbours[role]
 
     def _name_after_comma(self, phrase) -> tuple[int, int] | None:
         """«محررة الشؤون السياسية في بي بي سي، لورا كوينزبيرغ، إن»: the role runs on to a comma,
@@ -1017,7 +1042,8 @@ def _subject_before(ctx: ArticleContext, cue_start: int, window_start: int, cue:
         return []
     # The subject opens the clause; names further on sit in its appositive role
     # («ريتشارد ليبتون، مدير مركز ... في مدينة نيويورك، فيقول»).
-    person = next((span for span in ctx.persons if window_start <= span[0] and span[1] <= cue_start
+    in_window = ctx.persons[bisect_left(ctx.person_starts, window_start):bisect_left(ctx.person_starts, cue_start)]
+    person = next((span for span in in_window if span[1] <= cue_start
                    and _subject_position(ctx, candidates, span, cue_start)), None)
     if person is not None:
         phrase = [w for w in candidates if person[0] <= w[1] and w[2] <= person[1]]
@@ -1203,7 +1229,9 @@ def _carry(events: list[Event], resolver: Resolver, sentence: int, cue: Cue, ctx
     else the last one named whose gender agrees with the cue (Arabic verbs mark it:
     «وأضافت» cannot carry a man's words)."""
     for event in reversed(events):
-        if event.sentence == sentence and event.speaker is not None:
+        if event.sentence != sentence:
+            break  # events are in text order: the sentence's own are the last ones
+        if event.speaker is not None:
             return event.speaker
     if ctx is not None and sentence > 0 and not any(e.sentence == sentence - 1 for e in events[-3:]):
         previous_start = ctx.sentences[sentence - 1][0]
@@ -1446,9 +1474,11 @@ def attribute(article: dict, segments: dict, detected: dict, person_spans: list[
 
 
 def _nearest_previous(events: list[Event], pos: int) -> Speaker | None:
-    for event in reversed(events):
-        if event.end <= pos and event.speaker is not None:
-            return event.speaker
+    # Events are in text order and do not overlap, so their ends are sorted: a bisection finds the
+    # last one ending by pos, instead of a scan from the article's end for every quote.
+    for index in range(bisect_right(events, pos, key=lambda event: event.end) - 1, -1, -1):
+        if events[index].speaker is not None:
+            return events[index].speaker
     return None
 
 

@@ -34,7 +34,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 DEV_ARTICLES = REPO_ROOT.parent / "shared" / "corpus" / "dev" / "articles"
 SAMPLE_RAW = REPO_ROOT / "raw"
 MB = 1_000_000
-TARGETS = {"ratio": 0.3, "speedup": 1.5, "rss_growth": 1.25}
+TARGETS = {"ratio": 0.3, "speedup": 1.5, "rss_growth": 1.25, "large_ratio": 5.0}
 # The quote marks the floor looks for: one regex, as the issue defines the floor.
 QUOTE_MARKS = re.compile("[\"«»“”„‟″‘’‚‹›]")
 _DIGITS = re.compile(r"[0-9]+|[٠-٩]+")
@@ -128,6 +128,36 @@ def grow_corpus(small: Path, big: Path, size_bytes: int, *, seed: int = 4) -> tu
         written += path.stat().st_size
     more, more_bytes = generate_corpus(big, size_bytes - written, seed=seed, start=count)
     return count + more, written + more_bytes
+
+
+def large_article(quotes: int, *, one_paragraph: bool = False, seed: int = 4, sources: list[_Source] | None = None) -> str:
+    """One `.txt` article holding about `quotes` quotes: the paragraphs of the sources that quote
+    someone, each source's in their order (so quotes keep their cues and speakers), numbers
+    changed, until the article holds that many quotes (counted by the detect stage on each
+    paragraph alone). The shape that makes per-article work quadratic if any step scans all the
+    quotes of the article for each quote. one_paragraph: the whole body on one line."""
+    from builder.pipeline import run_stage
+
+    sources = sources or _read_sources([DEV_ARTICLES, SAMPLE_RAW])
+    rng = random.Random(seed)
+
+    def quotes_in(paragraph: str) -> int:
+        article = {"article_id": "p", "title": "", "text": paragraph}
+        return len(run_stage("detect", article, {"segment": run_stage("segment", article, {})})["quotes"])
+
+    quoted = []
+    for source in sources:
+        counted = [(paragraph, quotes_in(paragraph)) for paragraph in source.paragraphs if QUOTE_MARKS.search(paragraph)]
+        if any(n for _p, n in counted):
+            quoted.append([(paragraph, n) for paragraph, n in counted if n])
+    paragraphs: list[str] = []
+    found = 0
+    while found < quotes:
+        for paragraph, n in rng.choice(quoted):
+            paragraphs.append(_renumber(paragraph, rng))
+            found += n
+    body = (" " if one_paragraph else "\n\n").join(paragraphs)
+    return f"{rng.choice(_SECTIONS)}\n\nمقال طويل من {quotes} اقتباس\n\n{body}\n"
 
 
 def without_quote_marks(source: Path, dest: Path) -> None:
@@ -303,6 +333,58 @@ def profile(corpus: Path, articles: int, top: int) -> None:
     stats.sort_stats("cumtime").print_stats(r"builder/", top)
     print("\n".join(line for line in stream.getvalue().splitlines()
                     if line.strip() and not line.startswith(("   Ordered by", "   List reduced"))))
+
+
+def large_article_seconds(text: str, folder: Path) -> tuple[float, int, dict[str, float]]:
+    """(seconds, quotes, seconds by step) of one article's whole per-article work, in this
+    process: ingest from a `.txt` file, the per-article stages, and its report page."""
+    from builder.ingest import ingest_source, iter_sources
+    from builder.pipeline import ARTICLE_STAGES, run_stage
+    from builder.report import article_page
+
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "large.txt").write_text(text, encoding="utf-8")
+    unit = next(iter_sources(folder))
+    steps: dict[str, float] = {}
+    start = time.perf_counter()
+    article = ingest_source(unit)
+    steps["ingest"] = time.perf_counter() - start
+    outputs: dict = {}
+    for stage in ARTICLE_STAGES:
+        t0 = time.perf_counter()
+        outputs[stage] = run_stage(stage, article, outputs)
+        steps[stage] = time.perf_counter() - t0
+    quotes = outputs["attribute"]["quotes"]
+    t0 = time.perf_counter()
+    article_page({**article, "paragraphs": [{"start": s, "end": e} for s, e in outputs["segment"]["paragraphs"]],
+                  "quotes": quotes})
+    steps["report page"] = time.perf_counter() - t0
+    return time.perf_counter() - start, len(quotes), steps
+
+
+def large_article_line(sizes: tuple[int, ...] = (1000, 4000, 16000), root: Path | None = None) -> float:
+    """Print the time of one article's work at each size (quotes in one article) and return the
+    ratio of the last two: about 4 when per-article work is linear in the article's size."""
+    run_stage_warm = _warm()
+    from builder.pipeline import run_stage
+
+    run_stage("attribute", *run_stage_warm)
+    root = root or Path(tempfile.mkdtemp(prefix="builder-bench-large-"))
+    times = []
+    print("one large article (ingest, stages and its report page, one process):", flush=True)
+    try:
+        for quotes in sizes:
+            text = large_article(quotes)
+            seconds, found, steps = large_article_seconds(text, root / str(quotes))
+            times.append(seconds)
+            detail = ", ".join(f"{name} {spent:.2f}" for name, spent in steps.items())
+            print(f"  {found:6d} quotes, {len(text.encode()) / MB:5.1f} MB: {seconds:7.2f} s  ({detail})", flush=True)
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+    ratio = times[-1] / times[-2]
+    print(f"  ratio t({sizes[-1] // 1000}k) / t({sizes[-2] // 1000}k): {ratio:.2f}   [<= {TARGETS['large_ratio']}]  "
+          f"{'ok' if ratio <= TARGETS['large_ratio'] else 'ABOVE TARGET'}", flush=True)
+    return ratio
 
 
 def _warm() -> tuple[dict, dict]:

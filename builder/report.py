@@ -260,8 +260,23 @@ def markup(text: str, spans: Iterable[Span], start: int = 0, end: int | None = N
         out.extend(span.open(first=span.start == at) for span in active[keep:])
         stack[:] = active
 
+    # The spans covering each segment, kept up to date as the sweep crosses their (clipped) edges:
+    # linear in the spans, where filtering all of them for each segment was quadratic (an article
+    # of 3,000 quotes in one paragraph took seconds).
+    opening_at: dict[int, list[Span]] = defaultdict(list)
+    closing_at: dict[int, list[Span]] = defaultdict(list)
+    for span in covering:
+        opening_at[max(span.start, start)].append(span)
+        closing_at[min(span.end, end)].append(span)
+    active: list[Span] = []
     for a, b in zip(points, points[1:]):
-        active = [s for s in covering if s.start <= a and s.end >= b]
+        closing = closing_at.get(a)
+        if closing:
+            closing_ids = {id(span) for span in closing}
+            active = [span for span in active if id(span) not in closing_ids]
+        # covering is sorted by start, so the spans opening here come after every active one,
+        # and active stays in covering's order (outermost first).
+        active = active + opening_at.get(a, [])
         if empty_at.get(a):
             move_to([s for s in stack if s in active], a)
             out.extend(s.open(first=True) + s.close() for s in empty_at.pop(a))

@@ -5,6 +5,8 @@ RAW ?= raw
 OUT ?= out
 WORKERS ?=
 MIN_CONFIDENCE ?= 0
+# Seconds one article may take in the per-article stages before it is rejected (`timeout`); 0: no limit.
+ARTICLE_TIMEOUT ?= 60
 # Article pages in OUT/report (the first N articles by id); the rest are linked through the hub parquet.
 REPORT_ARTICLES ?= 1000
 # DEDUP=1: one row per repeated quote (the same quote, folded, for the same speaker, in several
@@ -31,7 +33,7 @@ PY := $(VENV)/bin/python
 VENV_STAMP := $(VENV)/.installed.stamp
 DASK_STAMP := $(VENV)/.dask.stamp
 ENGINE_STAMP := $(if $(filter dask,$(ENGINE)),$(DASK_STAMP))
-ENGINE_FLAG := --engine $(ENGINE)
+ENGINE_FLAG := --engine $(ENGINE) --article-timeout $(ARTICLE_TIMEOUT)
 COLUMN_FLAGS := --id-column "$(ID_COLUMN)" --text-column "$(TEXT_COLUMN)"
 OFFLINE := HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1
 DEDUP_FLAG := $(if $(filter 1,$(DEDUP)),--dedup,$(if $(filter 0,$(DEDUP)),,$(error DEDUP must be 0 or 1 (got "$(DEDUP)"))))

@@ -109,10 +109,8 @@ def _lex() -> dict[str, frozenset[str]]:
 @cache
 def _known_name_tokens() -> frozenset[str]:
     """Arabic given and family names from the name recogniser's list, as folded keys."""
-    try:
-        from builder.names import load_name_tokens
-    except ImportError:  # the recogniser is optional for this stage
-        return frozenset()
+    from builder.names import load_name_tokens
+
     return frozenset(fold_key(t) for t in load_name_tokens())
 
 
@@ -136,10 +134,8 @@ def rule(short_name: str) -> tuple[str, float]:
 @cache
 def _common_words() -> frozenset[str]:
     """Words the name recogniser's training news never had inside a person name."""
-    try:
-        from builder.names import load_common_words
-    except ImportError:
-        return frozenset()
+    from builder.names import load_common_words
+
     return load_common_words()
 
 

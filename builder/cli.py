@@ -1,7 +1,9 @@
 """`python -m builder`: build, one stage at a time, extract, eval, export-gold, push.
 
-Exit codes: 0 done (also when some or all articles were rejected), 2 a usage or configuration
-error (the message says what to fix), 1 a bug (with its traceback). Heavy libraries (datasets)
+Exit codes: 0 done (also when some or all articles were rejected for their input), 2 a usage or
+configuration error (the message says what to fix), 1 a bug that stopped the command (with its
+traceback), 3 a build that finished and published, but where some articles hit a bug (a stage
+raised on them: their tracebacks are in OUT/errors.jsonl). Heavy libraries (datasets)
 are imported by the commands that need them, so `extract` starts fast.
 """
 
@@ -16,6 +18,7 @@ import tempfile
 from pathlib import Path
 
 from builder import __version__
+from builder.budget import DEFAULT_ARTICLE_TIMEOUT
 from builder.errors import BuildError
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -23,6 +26,8 @@ DEFAULT_EVAL_RAW = REPO_ROOT.parent / "shared" / "corpus" / "dev" / "articles"
 DEFAULT_EVAL_GOLD = REPO_ROOT.parent / "shared" / "corpus" / "dev" / "gold"
 PER_ARTICLE_STAGES = ("segment", "detect", "attribute")
 HUB_REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
+# The exit status of a command that published, but lost some articles to a bug (OUT/errors.jsonl).
+ERRORS_EXIT_CODE = 3
 
 
 def positive_int(value: str) -> int:
@@ -55,6 +60,16 @@ def confidence(value: str) -> float:
     return number
 
 
+def seconds(value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        number = -1.0
+    if not number >= 0 or number == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a number of seconds, 0 (no limit) or more (got {value!r})")
+    return number
+
+
 def make_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m builder", description=(
         "Build a quote-attribution dataset (quote, speaker, cue, addressee, offsets) from Arabic news articles."))
@@ -77,6 +92,10 @@ def make_parser() -> argparse.ArgumentParser:
         if workers:
             sub.add_argument("--workers", type=positive_int, default=None,
                              help="processes for the per-article stages (default: all cores; 1 runs in-process)")
+            sub.add_argument("--article-timeout", type=seconds, default=DEFAULT_ARTICLE_TIMEOUT, metavar="SECONDS",
+                             help="the most one article may take in the per-article stages; past it the article "
+                                  "is rejected (`timeout`) and its worker replaced; 0: no limit "
+                                  f"(default: {DEFAULT_ARTICLE_TIMEOUT:g})")
             sub.add_argument("--engine", choices=("local", "dask"), default="local",
                              help="where the per-article stages run: local processes, or a Dask cluster (a LocalCluster "
                                   "of WORKERS processes, or the scheduler at $DASK_SCHEDULER); dask needs "
@@ -140,6 +159,8 @@ def _run_config(args: argparse.Namespace):
     if getattr(args, "workers", None):
         config.workers = args.workers
     config.engine = getattr(args, "engine", "local")
+    timeout = getattr(args, "article_timeout", DEFAULT_ARTICLE_TIMEOUT)
+    config.article_timeout = timeout or None
     if (getattr(args, "id_column", "id"), getattr(args, "text_column", "text")) != ("id", "text"):
         from builder.sources import Columns
 
@@ -150,23 +171,32 @@ def _run_config(args: argparse.Namespace):
 def cmd_build(args: argparse.Namespace) -> int:
     from builder.runner import build
 
-    print(build(_run_config(args)).format())
+    summary = build(_run_config(args))
+    print(summary.format())
     print(f"report: {args.out / 'report' / 'index.html'}")
-    return 0
+    return _exit_code(summary)
 
 
 def cmd_stage(args: argparse.Namespace) -> int:
     from builder.runner import run_stage_command
 
-    print(run_stage_command(args.command, _run_config(args)).format())
-    return 0
+    summary = run_stage_command(args.command, _run_config(args))
+    print(summary.format())
+    return _exit_code(summary)
 
 
 def cmd_publish(args: argparse.Namespace) -> int:
     from builder.runner import publish_command
 
-    print(publish_command(_run_config(args)).format())
-    return 0
+    summary = publish_command(_run_config(args))
+    print(summary.format())
+    return _exit_code(summary)
+
+
+def _exit_code(summary) -> int:
+    """0, or ERRORS_EXIT_CODE when articles were lost to a bug: the output is there, but a script
+    or CI running the build must not take it for a clean one."""
+    return ERRORS_EXIT_CODE if summary.errors else 0
 
 
 def cmd_extract(args: argparse.Namespace) -> int:
@@ -191,7 +221,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory(prefix="builder-eval-") as tmp:
         config = _run_config(args)
         config.out = Path(tmp) / "out"
-        print(build(config).format(), file=sys.stderr)
+        summary = build(config)
+        print(summary.format(), file=sys.stderr)
         try:
             report = evaluate_build(config.out, args.gold)
         except (ValueError, FileNotFoundError) as error:  # unreadable gold files
@@ -199,7 +230,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     print(format_report(report))
     if args.json:
         args.json.write_text(json.dumps(report.to_dict(), ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
-    return 0
+    return _exit_code(summary)
 
 
 def cmd_export_gold(args: argparse.Namespace) -> int:

@@ -116,18 +116,24 @@ _name_tokens: frozenset[str] | None = None
 def load_common_words(path: Path | None = None) -> frozenset[str]:
     """Folded words that ANERcorp never has inside a person name (written by train_names)."""
     path = path or COMMON_WORDS_PATH
-    if not path.exists():
-        return frozenset()
-    with path.open(encoding="utf-8") as handle:
+    with _opened_resource(path) as handle:
         return frozenset(line.strip() for line in handle if line.strip())
 
 
 def load_name_tokens(path: Path = NAME_TOKENS_PATH) -> frozenset[str]:
-    """Normalised arabnamer name tokens (empty if the list is not shipped)."""
-    if not path.exists():
-        return frozenset()
-    with path.open(encoding="utf-8") as handle:
+    """Normalised arabnamer name tokens (written by train_names)."""
+    with _opened_resource(path) as handle:
         return frozenset(normalize(line.strip()) for line in handle if line.strip())
+
+
+def _opened_resource(path: Path):
+    """A shipped resource file, open; a missing one is an install to repair, never an empty list
+    (which would quietly change every attribution)."""
+    try:
+        return path.open(encoding="utf-8")
+    except FileNotFoundError:
+        raise FileNotFoundError(f"{path} is missing: reinstall the builder, or rebuild the name "
+                                f"recogniser's files with `make names`") from None
 
 
 def _names() -> frozenset[str]:

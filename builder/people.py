@@ -38,10 +38,8 @@ def _lexicon() -> dict[str, frozenset[str]]:
 
 @cache
 def _name_tokens() -> frozenset[str]:
-    try:
-        from builder.names import load_name_tokens
-    except ImportError:
-        return frozenset()
+    from builder.names import load_name_tokens
+
     return frozenset(fold_key(t) for t in load_name_tokens())
 
 

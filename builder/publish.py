@@ -34,7 +34,7 @@ SPLITS = ("train", "validation", "test")
 # Speakers are counted over the whole corpus, so that config has a single split.
 SPEAKER_SPLIT = "train"
 CONFIG_NAMES = ("quotes", "articles", "speakers")
-PUBLISHED = (*CONFIG_NAMES, "hub", "rejects.jsonl", "report", "manifest.json")
+PUBLISHED = (*CONFIG_NAMES, "hub", "rejects.jsonl", "errors.jsonl", "report", "manifest.json")
 # (string field, start field, end field) of every span a quote row points into its article text.
 ROW_SPANS = (("quote", "quote_start", "quote_end"), ("speaker_mention", "speaker_start", "speaker_end"),
              ("cue", "cue_start", "cue_end"), ("addressee", "addressee_start", "addressee_end"))
@@ -72,6 +72,7 @@ class PublishReport:
     mean_confidence: float | None = None
     top_speakers: list = field(default_factory=list)  # (speaker, speaker_type, n_quotes)
     stories: StoryStats = field(default_factory=StoryStats)
+    errors: int = 0  # rejects that are the builder's fault (runner.ERROR_REASONS), in OUT/errors.jsonl
 
     @property
     def rejected(self) -> int:
@@ -90,6 +91,7 @@ class PublishReport:
         return {"inputs": self.inputs, "published": self.published, "rejected": self.rejected,
                 "rejected_by_reason": dict(sorted(self.rejected_by_reason.items())),
                 "rejected_by_stage": dict(sorted(self.rejected_by_stage.items())),
+                "errors": self.errors,
                 "quotes": self.quotes, "quotes_below_min_confidence": self.quotes_below_min_confidence,
                 "quotes_left_out_by_dedup": self.quotes_left_out_by_dedup,
                 "speakers": self.speakers, "splits": self.split_sizes, "stories": self.stories.counts()}
@@ -237,7 +239,7 @@ def publish(out: Path, *, workers: int | None, min_confidence: float = 0.0,
     store.checkpoint("publish")  # test hook: BUILDER_KILL_AT=publish kills the build here
     (out / "hub").mkdir(exist_ok=True)  # no parquet when every article was rejected
     (out / "hub" / "README.md").write_text(dataset_card(report, hub_files), encoding="utf-8")
-    store.write_jsonl(out / "rejects.jsonl", corpus.rejects.sorted())
+    report.errors = _write_rejects(out, corpus.rejects.sorted())
     corpus.close()
     write_report(out, max_articles=report_articles, counts=report.counts())
     store.write_json(out / "manifest.json", {
@@ -508,6 +510,22 @@ def _digests(out: Path) -> dict[str, str]:
             with path.open("rb") as handle:
                 digests[path.relative_to(out).as_posix()] = hashlib.file_digest(handle, "sha256").hexdigest()
     return digests
+
+
+def _write_rejects(out: Path, rejects: Iterable[dict]) -> int:
+    """OUT/rejects.jsonl (every reject, without tracebacks) and OUT/errors.jsonl (the rejects that
+    are bugs, runner.ERROR_REASONS, each with its traceback), in one pass; the number of errors."""
+    from builder.runner import ERROR_REASONS
+
+    errors = 0
+    with open(out / "rejects.jsonl", "x", encoding="utf-8") as reject_file, \
+            open(out / "errors.jsonl", "x", encoding="utf-8") as error_file:
+        for reject in rejects:
+            if reject["reason"] in ERROR_REASONS:
+                errors += 1
+                error_file.write(store.dumps({**reject, "traceback": reject.get("traceback")}) + "\n")
+            reject_file.write(store.dumps({key: value for key, value in reject.items() if key != "traceback"}) + "\n")
+    return errors
 
 
 def _reject_order(reject: dict) -> tuple:

@@ -16,9 +16,21 @@ def load(name: str) -> dict:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
+# The rule lexicons, and the files of the name recogniser (builder/resources/ner).
+LEXICONS = ("quote_marks", "boilerplate", "detect_rules", "cues", "speakers", "rules", "identities")
+NER_FILES = ("persons.crfsuite", "name_tokens.txt", "common_words.txt")
+
+
+def missing() -> list[str]:
+    """The paths of the resource files the stages need that are not there (none in a sound install)."""
+    folder = importlib_resources.files("builder") / "resources"
+    paths = [folder / f"{name}.json" for name in LEXICONS] + [folder / "ner" / name for name in NER_FILES]
+    return [str(path) for path in paths if not path.is_file()]
+
+
 def versions() -> dict[str, str]:
     """Version tag of every rule lexicon, recorded in the manifest and the card."""
-    return {name: load(name)["version"] for name in ("quote_marks", "boilerplate", "detect_rules", "cues", "speakers", "rules", "identities")}
+    return {name: load(name)["version"] for name in LEXICONS}
 
 
 @cache

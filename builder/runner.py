@@ -22,6 +22,7 @@ import shutil
 import sqlite3
 import sys
 import threading
+import traceback
 from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -30,6 +31,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
 from builder import store
+from builder.budget import DEFAULT_ARTICLE_TIMEOUT, ArticleTimeout, article_budget
 from builder.engines import ordered_map as engine_map
 from builder.errors import BuildError
 from builder.ingest import Rejected, Source, ingest_source, iter_input_digests, iter_input_files, iter_sources
@@ -38,6 +40,12 @@ from builder.store import STAGES
 # Articles per pool task: small enough to balance two workers on a few dozen articles, large
 # enough that pickling a task costs little next to processing it.
 CHUNK_SIZE = 16
+# Reasons of the rejects that are the code's fault, not the input's: each keeps its traceback
+# (OUT/errors.jsonl) and makes the build exit with ERRORS_EXIT_CODE.
+ERROR_REASONS = ("stage_error", "worker_died")
+# A worker killed by the main process past its task's deadline was stuck where the article budget
+# could not interrupt it (inside one C call); this much on top of the budgets of its articles.
+DEADLINE_GRACE = 30.0
 
 
 def default_workers() -> int:
@@ -65,6 +73,7 @@ class RunConfig:
     scheduler: str | None = None  # a Dask scheduler's address; None: $DASK_SCHEDULER, else a LocalCluster
     columns: object = None  # builder.sources.Columns naming the id and text columns; None: id and text
     resume: bool = True  # build: resume from the finished shards of a killed build of the same inputs
+    article_timeout: float | None = DEFAULT_ARTICLE_TIMEOUT  # seconds per article (builder.budget); None: no limit
 
 
 @dataclass
@@ -78,12 +87,19 @@ class Summary:
     quotes: int | None = None
     quotes_below_min_confidence: int = 0
     speakers: int | None = None
+    errors_file: str = "errors.jsonl"  # where the tracebacks of the errors are, for the closing lines
 
     @classmethod
-    def of_publish(cls, command: str, report) -> "Summary":
+    def of_publish(cls, command: str, report, out: Path | None = None) -> "Summary":
         """The summary of a command that ended with publish (a PublishReport)."""
         return cls(command, report.inputs, report.published, report.rejected_by_reason, report.quotes,
-                   report.quotes_below_min_confidence, report.speakers)
+                   report.quotes_below_min_confidence, report.speakers,
+                   str(Path(out) / "errors.jsonl") if out is not None else "errors.jsonl")
+
+    @property
+    def errors(self) -> int:
+        """Articles lost to a bug (a stage raised, a worker died), not to their input."""
+        return sum(self.rejected[reason] for reason in ERROR_REASONS)
 
     def format(self) -> str:
         reasons = ", ".join(f"{reason} {n}" for reason, n in sorted(self.rejected.items()))
@@ -98,6 +114,10 @@ class Summary:
             lines.append(f"speakers: {self.speakers}")
         if self.articles_in and not self.done:
             lines.append("warning: every article was rejected; see rejects.jsonl")
+        if self.errors:
+            lines.append(f"error: {self.errors} article{'s' if self.errors != 1 else ''} hit a bug in the builder "
+                         f"({', '.join(f'{reason} {self.rejected[reason]}' for reason in ERROR_REASONS if self.rejected[reason])}); "
+                         f"tracebacks in {self.errors_file}. The other articles are published.")
         return "\n".join(lines)
 
 
@@ -106,12 +126,13 @@ def build(config: RunConfig) -> Summary:
     from builder.publish import publish
 
     raw = checked_raw(config.raw)
+    check_resources()
     with store.replacing(config.out, start_from_current=False, keep_work=config.resume) as work:
         with _importing_publish_libraries(config.workers > 1):
             _run_from_raw(raw, work, STAGES, config, resume=config.resume)
         report = publish(work, workers=config.workers, min_confidence=config.min_confidence,
                          report_articles=config.report_articles, dedup=config.dedup)
-    return Summary.of_publish("build", report)
+    return Summary.of_publish("build", report, config.out)
 
 
 @contextmanager
@@ -148,6 +169,7 @@ def _import_publish_libraries() -> None:
 def run_stage_command(stage: str, config: RunConfig) -> Summary:
     """One stage over OUT: ingest reads RAW, the others the shards of the stages before them."""
     raw = checked_raw(config.raw) if stage == "ingest" else None
+    check_resources()
     with store.replacing(config.out, start_from_current=True) as work:
         if stage == "ingest":
             return _run_from_raw(raw, work, ("ingest",), config)
@@ -161,7 +183,18 @@ def publish_command(config: RunConfig) -> Summary:
     with store.replacing(config.out, start_from_current=True) as work:
         report = publish(work, workers=config.workers, min_confidence=config.min_confidence,
                          report_articles=config.report_articles, dedup=config.dedup)
-    return Summary.of_publish("publish", report)
+    return Summary.of_publish("publish", report, config.out)
+
+
+def check_resources() -> None:
+    """Stop before any work when a resource file the stages need is missing, naming it: a worker
+    would otherwise fail every article on it, one stage_error at a time."""
+    from builder.resources import missing
+
+    absent = missing()
+    if absent:
+        raise BuildError(f"resource file{'s' if len(absent) > 1 else ''} missing: {', '.join(absent)}; reinstall the "
+                         f"builder (the name recogniser's files can be rebuilt with `make names`)")
 
 
 def checked_raw(raw: Path | None) -> Path:
@@ -196,7 +229,8 @@ def _run_from_raw(raw: Path, work: Path, stages: tuple[str, ...], config: RunCon
     units = (_listing_reject(unit) if isinstance(unit, Rejected) else unit
              for unit in iter_sources(raw, config.columns))
     units = islice(units, finished * config.shard_size, None)
-    tasks = ((shard, stages, chunk) for shard, chunk in _chunks(units, config, first_shard=finished))
+    tasks = ((shard, stages, chunk, config.article_timeout)
+             for shard, chunk in _chunks(units, config, first_shard=finished))
     with _IdIndex(work / _ID_INDEX) as ids:
         for shard in range(finished):
             for article in store.read_jsonl(store.shard_path(work, "ingest", shard)):
@@ -282,7 +316,13 @@ def _resume_point(work: Path, raw: Path, inputs_sha256: str, stages: tuple[str, 
 
 
 def _code_digest() -> str:
-    """sha256 of the builder's code and data files: a resumed build never mixes shards of two versions."""
+    """sha256 of the builder's code and data files as this process loaded them (at its import of
+    this module): a resumed build never mixes shards of two versions, and workers prove with it
+    that they run the same code as the main process (WorkerProof)."""
+    return _LOADED_CODE_DIGEST
+
+
+def _digest_code_files() -> str:
     root = Path(__file__).resolve().parents[1]
     digest = hashlib.sha256()
     for folder in ("builder", "schemas"):
@@ -309,7 +349,7 @@ def _run_from_shards(stage: str, work: Path, config: RunConfig) -> Summary:
                      if all(article["article_id"] in records for records in outputs.values())]
             # An empty task still opens the shard, so every stage keeps a file per shard index.
             for chunk in list(_batched(units, config.chunk_size)) or [[]]:
-                yield shard, (stage,), chunk
+                yield shard, (stage,), chunk, config.article_timeout
 
     return _write_outcomes(work, (stage,), tasks(), config, stage)
 
@@ -323,8 +363,11 @@ def _write_outcomes(work: Path, stages: tuple[str, ...], tasks: Iterable, config
     rejected: Counter = Counter()
     progress = tqdm(desc=stages[-1] if len(stages) == 1 else "build", unit=" articles", file=sys.stderr,
                     disable=config.quiet or not sys.stderr.isatty())
+    proven = WorkerProof.of_this_process()
     with store.StageWriter(work, stages, keep_below=keep_below) as writer, progress:
-        for shard, outcomes in ordered_map(_process_task, tasks, config):
+        for shard, outcomes, proof in ordered_map(_process_task, tasks, config):
+            if proof is not None:
+                proven.check(proof)
             if shard != writer.index:  # also for an empty task: every stage keeps a file per shard
                 writer.start_shard(shard)
             for outcome in map(check, outcomes):
@@ -338,8 +381,15 @@ def _write_outcomes(work: Path, stages: tuple[str, ...], tasks: Iterable, config
 
 
 def ordered_map(function: Callable, items: Iterable, config: RunConfig) -> Iterator:
-    """function over items on the configured engine and workers, results in input order."""
-    return engine_map(function, items, workers=config.workers, engine=config.engine, scheduler=config.scheduler)
+    """function over items on the configured engine and workers, results in input order. A
+    worker stuck past its task's deadline (the budgets of its articles and DEADLINE_GRACE) is
+    killed, and its task's articles rejected (`_lost_task`)."""
+    def deadline(task) -> float | None:
+        timeout = task[3] if len(task) > 3 else None
+        return len(task[2]) * timeout + DEADLINE_GRACE if timeout else None
+
+    return engine_map(function, items, workers=config.workers, engine=config.engine, scheduler=config.scheduler,
+                      deadline=deadline, lost=_lost_task)
 
 
 def _batched(items: Iterable, size: int) -> Iterator[list]:
@@ -357,9 +407,14 @@ def _chunks(units: Iterable, config: RunConfig, first_shard: int = 0) -> Iterato
 
 # --- the workers: pure per-article work, every failure turned into a reject --------------------
 
-def _process_task(task: tuple[int, tuple[str, ...], list]) -> tuple[int, list[dict]]:
-    shard, stages, units = task
-    return shard, [_serialized(_process_unit(unit, stages)) for unit in units]
+def _process_task(task: tuple) -> tuple[int, list[dict], dict | None]:
+    """(shard, outcomes, proof): the task's articles through its stages, and the proof of the code
+    the process runs (WorkerProof), sent with every result: a long-lived Dask worker may serve
+    several builds."""
+    shard, stages, units = task[:3]
+    timeout = task[3] if len(task) > 3 else None
+    outcomes = [_serialized(_process_unit(unit, stages, timeout)) for unit in units]
+    return shard, outcomes, WorkerProof.as_sent()
 
 
 def _serialized(outcome: dict) -> dict:
@@ -374,19 +429,35 @@ def _serialized(outcome: dict) -> dict:
             "reject": outcome["reject"]}
 
 
-def _process_unit(unit: Source | dict | tuple[dict, dict], stages: tuple[str, ...]) -> dict:
+def _process_unit(unit: Source | dict | tuple[dict, dict], stages: tuple[str, ...], timeout: float | None = None) -> dict:
     """{records: {stage: output}, reject: record or None} for one input unit or stored article.
 
     A unit is a Source from RAW, an outcome already decided while listing RAW, or an ingested
     article with the outputs of the stages before. The outputs of the stages that succeeded are
-    kept even when a later one fails, so that stage can be rerun alone once fixed.
+    kept even when a later one fails, so that stage can be rerun alone once fixed. The whole unit
+    runs within the article budget (timeout seconds): past it, the article is rejected `timeout`.
     """
+    if isinstance(unit, dict):
+        return unit
+    progress: dict = {"stage": "ingest", "records": {}, "article": None}
+    try:
+        with article_budget(timeout):
+            return _run_unit(unit, stages, progress)
+    except ArticleTimeout:
+        where = _innermost_frame(sys.exc_info()[2])
+        path, line, article_id = _unit_place(unit, progress["article"])
+        return {"records": progress["records"],
+                "reject": _reject_record(path, line, article_id, progress["stage"], "timeout",
+                                         f"took more than {timeout:g} s (--article-timeout) in {progress['stage']}"
+                                         + (f", stopped in {where}" if where else ""))}
+
+
+def _run_unit(unit: Source | tuple[dict, dict], stages: tuple[str, ...], progress: dict) -> dict:
     # Imported here: the stages load their lexicons and models, which only the process running
     # them needs (the workers, warmed by builder._preload; this one only with one worker).
     from builder.pipeline import run_stage
 
-    if isinstance(unit, dict):
-        return unit
+    records = progress["records"]
     if isinstance(unit, Source):
         try:
             article = ingest_source(unit)
@@ -394,22 +465,113 @@ def _process_unit(unit: Source | dict | tuple[dict, dict], stages: tuple[str, ..
             return {"records": {}, "reject": _reject_record(unit.path, unit.line, error.article_id, "ingest",
                                                              error.reason, error.message)}
         except Exception as error:  # a bug in ingest must not sink the other articles of the batch
-            return {"records": {}, "reject": _reject_record(unit.path, unit.line, None, "ingest",
-                                                             "stage_error", _describe(error))}
-        records, outputs = {"ingest": article}, {}
+            return {"records": {}, "reject": _error_record(unit.path, unit.line, None, "ingest", error)}
+        records["ingest"] = article
+        outputs: dict = {}
     else:
         article, outputs = unit
-        records = {}
+    progress["article"] = article
     for stage in stages:
         if stage == "ingest":
             continue
+        progress["stage"] = stage
         try:
             outputs[stage] = records[stage] = run_stage(stage, article, outputs)
         except Exception as error:
-            return {"records": records, "reject": _reject_record(article["source_path"], article["source_line"],
-                                                                  article["article_id"], stage, "stage_error",
-                                                                  _describe(error))}
-    return {"records": records, "reject": None}
+            return {"records": dict(records), "reject": _error_record(article["source_path"], article["source_line"],
+                                                                       article["article_id"], stage, error)}
+    return {"records": dict(records), "reject": None}
+
+
+def _unit_place(unit, article: dict | None) -> tuple[str | None, int | None, str | None]:
+    """(source_path, source_line, article_id) of a unit, as far as it is known."""
+    if article is None and isinstance(unit, tuple):
+        article = unit[0]
+    if article is not None:
+        return article["source_path"], article["source_line"], article["article_id"]
+    return unit.path, unit.line, None
+
+
+def _innermost_frame(trace) -> str | None:
+    """«builder/attribute.py:1200 in _carry»: where the code was when the budget stopped it."""
+    frames = [frame for frame in traceback.extract_tb(trace) if not frame.filename.endswith(f"builder{os.sep}budget.py")]
+    if not frames:
+        return None
+    frame = frames[-1]
+    path = Path(frame.filename)
+    return f"{path.parent.name}/{path.name}:{frame.lineno} in {frame.name}"
+
+
+def _lost_task(task: tuple, reason: str) -> tuple[int, list[dict], None]:
+    """The outcome of a task whose worker was killed past its deadline (reason `timeout`) or died
+    under it (`worker_died`, also an error): every article of it rejected, with what is known."""
+    shard, stages, units = task[:3]
+    timeout = task[3] if len(task) > 3 else None
+    if reason == "timeout":
+        message = (f"its worker was still busy {len(units)} x {timeout:g} s (--article-timeout) + {DEADLINE_GRACE:g} s "
+                   f"after the task of {len(units)} articles started (stuck where the budget cannot interrupt it); "
+                   f"it was killed and replaced")
+    else:
+        message = f"its worker process died while running a task of {len(units)} articles (crashed, or killed from outside)"
+    outcomes = []
+    for unit in units:
+        if isinstance(unit, dict):
+            outcomes.append(_serialized(unit))
+            continue
+        path, line, article_id = _unit_place(unit, None)
+        stage = stages[0] if isinstance(unit, tuple) else "ingest"
+        reject = _reject_record(path, line, article_id, stage, reason, message)
+        if reason in ERROR_REASONS:
+            reject["traceback"] = None
+        outcomes.append(_serialized({"records": {}, "reject": reject}))
+    return shard, outcomes, None
+
+
+@dataclass(frozen=True)
+class WorkerProof:
+    """What code a process runs: the digest of the builder's code as it was when this process
+    loaded it, and the versions of the rule lexicons it holds. Every worker sends its own with its
+    results (made once per process, so it costs nothing per task); the main process compares it
+    with its own and stops the build on a difference (a Dask worker or a forkserver started before
+    the code changed would build with the old code)."""
+
+    code: str
+    resources: tuple
+    pid: int = 0
+
+    @classmethod
+    def of_this_process(cls) -> "WorkerProof":
+        from builder.resources import versions
+
+        return cls(_LOADED_CODE_DIGEST, tuple(sorted(versions().items())), os.getpid())
+
+    @classmethod
+    def as_sent(cls) -> dict:
+        """This process's proof, as it travels with every task's result (made once)."""
+        global _PROOF
+        if _PROOF is None:
+            proof = cls.of_this_process()
+            _PROOF = {"code": proof.code, "resources": [list(pair) for pair in proof.resources], "pid": proof.pid}
+        return _PROOF
+
+    def check(self, proof: dict) -> None:
+        resources = tuple(tuple(pair) for pair in proof["resources"])
+        if proof["code"] == self.code and resources == self.resources:
+            return
+        what = []
+        if proof["code"] != self.code:
+            what.append(f"code digest {proof['code'][:12]} where this build's is {self.code[:12]}")
+        if resources != self.resources:
+            theirs, ours = dict(resources), dict(self.resources)
+            what.append("rule versions " + ", ".join(f"{name} {theirs.get(name)} (here {ours.get(name)})"
+                                                     for name in sorted(set(theirs) | set(ours))
+                                                     if theirs.get(name) != ours.get(name)))
+        raise BuildError(f"worker process {proof['pid']} runs other code than this build: {'; '.join(what)}. "
+                         f"Restart the workers (a Dask cluster: restart its workers with this version installed) "
+                         f"and build again.")
+
+
+_PROOF: dict | None = None
 
 
 def _listing_reject(error: Rejected) -> dict:
@@ -418,8 +580,16 @@ def _listing_reject(error: Rejected) -> dict:
                                                      "ingest", error.reason, error.message)}
 
 
-def _describe(error: Exception) -> str:
+def _describe(error: BaseException) -> str:
     return f"{type(error).__name__}: {error}"
+
+
+def _error_record(source_path: str | None, source_line: int | None, article_id: str | None, stage: str,
+                  error: BaseException) -> dict:
+    """A stage_error reject: the exception in its message, its traceback kept (OUT/errors.jsonl)."""
+    record = _reject_record(source_path, source_line, article_id, stage, "stage_error", _describe(error))
+    record["traceback"] = "".join(traceback.format_exception(error))
+    return record
 
 
 def _where(article: dict) -> str:
@@ -437,3 +607,8 @@ def _rejected(article: dict, stage: str, reason: str, message: str) -> dict:
     """The outcome of an article rejected after ingest: no stage output is kept."""
     return {"records": {}, "reject": _reject_record(article["source_path"], article["source_line"],
                                                      article["article_id"], stage, reason, message)}
+
+
+# Computed when this module is imported: in a pool worker that is when the forkserver loaded the
+# stages (builder._preload), in a Dask worker when it first ran a task.
+_LOADED_CODE_DIGEST = _digest_code_files()

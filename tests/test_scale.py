@@ -280,9 +280,9 @@ def counted(monkeypatch) -> list:
     seen: list = []
     process = runner._process_unit
 
-    def counting(unit, stages):
+    def counting(unit, stages, timeout=None):
         seen.append(unit)
-        return process(unit, stages)
+        return process(unit, stages, timeout)
 
     monkeypatch.setattr(runner, "_process_unit", counting)
     return seen
@@ -330,7 +330,7 @@ def test_a_build_killed_while_publishing_redoes_only_publish(resumable_raw, tmp_
     with pytest.raises(KeyboardInterrupt):
         run_build(resumable_raw, tmp_path / "out", shard_size=3, chunk_size=2)
     monkeypatch.undo()
-    monkeypatch.setattr(runner, "_process_unit", lambda unit, stages: pytest.fail("a finished shard was redone"))
+    monkeypatch.setattr(runner, "_process_unit", lambda unit, stages, timeout=None: pytest.fail("a finished shard was redone"))
     run_build(resumable_raw, tmp_path / "out", shard_size=3, chunk_size=2)
     assert (tmp_path / "out" / "quotes").is_dir()
     assert not (tmp_path / "out" / store.RESUME_FILE).exists()

@@ -21,12 +21,16 @@ ENGINES = ("local", "dask")
 
 
 def ordered_map(function: Callable, items: Iterable, *, workers: int, engine: str = "local",
-                scheduler: str | None = None) -> Iterator:
-    """function over items on the chosen engine, results in input order."""
+                scheduler: str | None = None, deadline: Callable | None = None, lost: Callable | None = None) -> Iterator:
+    """function over items on the chosen engine, results in input order.
+
+    deadline(item) and lost(item, reason): the local engine kills a worker whose task runs past its
+    deadline, and takes lost's result for it (see builder.engines.local.ordered_map).
+    """
     if engine == "local":
         from builder.engines.local import ordered_map as local_map
 
-        return local_map(function, items, workers)
+        return local_map(function, items, workers, deadline=deadline, lost=lost)
     if engine == "dask":
         from builder.engines.dask import ordered_map as dask_map
 

@@ -93,6 +93,21 @@ def test_a_task_raising_in_a_worker_fails_the_map_with_its_traceback():
         list(local_map(int, ["1", "x", "3"], 2))
 
 
+def test_the_pool_never_waits_with_nothing_in_flight():
+    """Regression: once the results it was waiting for were handed on, the pool waited for more
+    without sending the next tasks first, and hung for ever (quick tasks, any build)."""
+    import subprocess
+    import sys
+
+    script = ("from builder.engines.local import ordered_map\n"
+              "if __name__ == '__main__':\n"
+              "    for trial in range(20):\n"
+              "        items = [n / 1000 for n in range(300)]\n"
+              "        assert list(ordered_map(abs, items, 2)) == items\n")
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, timeout=120, env=OFFLINE)
+    assert result.returncode == 0, result.stderr.decode()
+
+
 def test_the_pool_gives_results_in_input_order():
     items = [0.05, 0.0, 0.03, 0.0, 0.01, 0.0, 0.02]
     assert list(local_map(abs, items, 2)) == items

@@ -89,9 +89,11 @@ class _Pool:
                         break
                     self._send(worker, sent, item)
                     sent += 1
-                while yielded in results:
-                    yield results.pop(yielded)
-                    yielded += 1
+                if yielded in results:
+                    while yielded in results:
+                        yield results.pop(yielded)
+                        yielded += 1
+                    continue  # room for more tasks now: send them before waiting
                 if exhausted and yielded == sent:
                     finished = True
                     return

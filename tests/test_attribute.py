@@ -161,15 +161,17 @@ def test_title_goes_to_role_not_name():
 
 
 @pytest.mark.parametrize(
-    "text",
+    "text, quote",
     [
         # a weak cue that is a noun here: «طلب» as «request» does not make «الحصول» a speaker
-        "وقدم طلب الحصول على “رخصة استثنائية للبناء في الحي القديم”.",
+        ("وقدم طلب الحصول على “رخصة استثنائية للبناء في الحي القديم”.", "رخصة استثنائية للبناء في الحي القديم"),
     ],
 )
-def test_no_speaker_from_common_nouns(text):
-    for row in builder.extract(text):
-        assert row["speaker"] != "الحصول"
+def test_no_speaker_from_common_nouns(text, quote):
+    """The quote is found and has no speaker at all (not merely another wrong one)."""
+    rows = builder.extract(text)
+    assert [(row["quote"], row["speaker"], row["speaker_type"], row["attribution_rule"]) for row in rows] == \
+        [(quote, None, "unknown", "unknown/1")]
 
 
 def test_every_row_has_the_contract_and_spans_hold():
@@ -217,16 +219,24 @@ def test_more_speaker_rules(text, expected_speaker):
 
 
 @pytest.mark.parametrize(
-    "text, not_speaker",
+    "text, not_speaker, expected",
     [
-        # a name inside narration before a bare cue is not its subject
-        ("وردا على سؤال حول شعورها وهي تنتظر سمير العلي في الخارج، قالت: “شعرت بخوف كبير”.", "سمير العلي"),
-        # «لرويترز» is a hearer even right after the cue
-        ("وقال لرويترز مصدر في الشركة: “الصفقة انتهت بالفشل التام أمس”.", "لرويترز"),
+        # a name inside narration before a bare cue is not its subject: the woman is not named here
+        ("وردا على سؤال حول شعورها وهي تنتظر سمير العلي في الخارج، قالت: “شعرت بخوف كبير”.", "سمير العلي",
+         ("شعرت بخوف كبير", None, "unknown")),
+        # «لرويترز» is a hearer even right after the cue; the source is the unnamed one after it
+        pytest.param("وقال لرويترز مصدر في الشركة: “الصفقة انتهت بالفشل التام أمس”.", "لرويترز",
+                     ("الصفقة انتهت بالفشل التام أمس", "مصدر في الشركة", "anonymous"),
+                     marks=pytest.mark.xfail(strict=True, reason="the phrase after a hearer right after the cue "
+                                                                  "is not read as the source yet")),
     ],
 )
-def test_not_the_speaker(text, not_speaker):
-    assert builder.extract(text)[-1]["speaker"] != not_speaker
+def test_not_the_speaker(text, not_speaker, expected):
+    """Not the wrong one, and the right one (or none, when the text names nobody): a row with no
+    speaker at all no longer passes for a right answer."""
+    rows = builder.extract(text)
+    assert all(row["speaker"] != not_speaker for row in rows)
+    assert [(row["quote"], row["speaker"], row["speaker_type"]) for row in rows] == [expected]
 
 
 @pytest.mark.parametrize(

@@ -16,7 +16,8 @@ def load(name: str) -> dict:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
-# The rule lexicons, and the files of the name recogniser (builder/resources/ner).
+# The rule lexicons, and the files of the name recogniser (builder/resources/ner); the learned
+# models (builder/resources/models, builder.learning) say themselves which one is missing.
 LEXICONS = ("quote_marks", "boilerplate", "detect_rules", "cues", "speakers", "rules", "identities")
 NER_FILES = ("persons.crfsuite", "name_tokens.txt", "common_words.txt")
 

@@ -541,9 +541,11 @@ class WorkerProof:
 
     @classmethod
     def of_this_process(cls) -> "WorkerProof":
+        from builder.learning import versions as model_versions
         from builder.resources import versions
 
-        return cls(_LOADED_CODE_DIGEST, tuple(sorted(versions().items())), os.getpid())
+        held = {**versions(), **{f"model {name}": version for name, version in model_versions().items()}}
+        return cls(_LOADED_CODE_DIGEST, tuple(sorted(held.items())), os.getpid())
 
     @classmethod
     def as_sent(cls) -> dict:

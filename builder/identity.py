@@ -49,9 +49,10 @@ from builder.text import WORD
 # full names it could be short for, and at least MIN_FULL_QUOTES quotes.
 DOMINANCE = 0.8
 MIN_FULL_QUOTES = 3
-# Two words whose skeletons match but whose letters agree less than this (rapidfuzz ratio) are
-# kept apart: the skeleton drops vowel letters, and too many dropped letters mean another word.
-MIN_WORD_RATIO = 70
+# Two words whose skeletons match but whose letters agree less than this (rapidfuzz ratio, تش
+# written ج) are kept apart: the skeleton drops vowel letters and unifies letters such as ك/ج, and
+# too many of those differences mean another name («كارني» is not «غارنو», «كبراوي» not «جباري»).
+MIN_WORD_RATIO = 65
 # Names that differ in their word breaks merge when their letters agree this much (rapidfuzz ratio).
 COMPACT_RATIO = 90
 # A surname alone has at least this many letters and is no common word («أو» ends some names).
@@ -75,6 +76,7 @@ def match_key(word: str) -> str:
     return araby.normalize_hamza(word, method="tasheel").translate(_LETTERS).replace("ء", "")
 
 
+@lru_cache(maxsize=262_144)
 def name_words(name: str) -> tuple[str, ...]:
     """The matching keys of a name's words; «عبد X» is one word, as it is also written «عبدX»."""
     keys = [match_key(w) for w in WORD.findall(name)]
@@ -179,7 +181,7 @@ def words_match(a: str, b: str) -> bool:
     given = _lexicon()["given"]
     if a in given and b in given:
         return False
-    return fuzz.ratio(_consonants(a), _consonants(b)) >= MIN_WORD_RATIO
+    return fuzz.ratio(a.replace("تش", "ج"), b.replace("تش", "ج")) >= MIN_WORD_RATIO
 
 
 def names_match(a: str, b: str) -> bool:
@@ -340,8 +342,7 @@ def resolve(stats: dict[str, SpeakerStats]) -> "Identities":
     # full name that dominates them.
     sets = groups.sets()
     quotes_of = {root: sum(stats[n].n_quotes for n in members) for root, members in sets.items()}
-    type_of = {root: _most_common(Counter({t: c for n in members for t, c in stats[n].types.items()}))
-               for root, members in sets.items()}
+    type_of = {root: _most_common(sum((stats[n].types for n in members), Counter())) for root, members in sets.items()}
     # Indexes of the longer names by what a short form keeps of them: the last word (a surname),
     # the first and last words (a middle part left out), a leading part (a chain cut short).
     by_last: dict[str, list[str]] = {}
@@ -453,18 +454,23 @@ class Identities:
         source takes the identity of the one named source of the article it stands for."""
         entries = [self.entry(row["speaker"], row["speaker_type"]) if row.get("speaker") else None for row in rows]
         # The named sources of the article, with the words that can stand for them.
-        named: dict[str, tuple[Assigned, set[str], set[str], str]] = {}  # id -> (identity, name words, role words, type)
+        # id -> (identity, name words, role words, type, head words: the first word of a name, the kind)
+        named: dict[str, tuple[Assigned, set[str], set[str], str, set[str]]] = {}
         for row, entry in zip(rows, entries):
             if entry is None or entry.scope != "corpus":
                 continue
             words = {_strip_article(w) for w in name_words(row["speaker"])}
+            heads = {_strip_article(name_words(row["speaker"])[0])} if name_words(row["speaker"]) else set()
             if entry.kind:
                 words.add(entry.kind)
+                heads.add(entry.kind)
             role_words = {_strip_article(w) for w in name_words(row.get("speaker_role") or "")}
             if entry.speaker_id not in named:
-                named[entry.speaker_id] = (Assigned(entry.speaker_id, entry.preferred, False), set(), set(), row["speaker_type"])
+                named[entry.speaker_id] = (Assigned(entry.speaker_id, entry.preferred, False), set(), set(),
+                                           row["speaker_type"], set())
             named[entry.speaker_id][1].update(words)
             named[entry.speaker_id][2].update(role_words)
+            named[entry.speaker_id][4].update(heads)
         assigned: list[Assigned | None] = []
         for row, entry in zip(rows, entries):
             if entry is None:
@@ -484,11 +490,11 @@ class Identities:
         return assigned
 
 
-def _issuer(row: dict, named: dict[str, tuple[Assigned, set[str], set[str], str]]) -> Assigned | None:
+def _issuer(row: dict, named: dict[str, tuple[Assigned, set[str], set[str], str, set[str]]]) -> Assigned | None:
     """The one named source of the article that a generic mention stands for, or None.
 
-    «الوكالة» stands for a source whose name or kind holds «وكالة» (not its role: «المتحدث باسم
-    الوزارة» is no ministry); a title («الرئيس») for the one source whose name or role holds its
+    «الوكالة» stands for a source whose name opens with «وكالة» or whose kind is «وكالة» (not its
+    role: «المتحدث باسم الوزارة» is no ministry); a title («الرئيس») for the one source whose name or role holds its
     words; a statement («البيان») for the one organization of the article; an unnamed source or
     «مراسل» for no one.
     """
@@ -502,8 +508,8 @@ def _issuer(row: dict, named: dict[str, tuple[Assigned, set[str], set[str], str]
         found = {key: value for key, value in named.items() if value[3] == "organization"}
     elif words[0] in lexicon["titles"]:
         found = {key: value for key, value in named.items() if all(w in value[1] | value[2] for w in words)}
-    else:
-        found = {key: value for key, value in named.items() if all(w in value[1] for w in words)}
+    else:  # a body's noun heads the name it stands for: «الحكومة» is not «مكتب محاسبة الحكومة»
+        found = {key: value for key, value in named.items() if words[0] in value[4] and all(w in value[1] for w in words)}
     if len(found) == 1:
         return next(iter(found.values()))[0]
     return None

@@ -230,3 +230,31 @@ def test_labelled_pairs_hold_ids_and_labels_only():
     assert len(rows) == 100
     assert set(rows[0]) == {"article_a", "article_b", "jaccard", "copy"}
     assert {row["copy"] for row in rows} <= {"yes", "no"}
+
+
+@pytest.mark.parametrize("story_of, expected", [
+    ({"a": "s1", "b": "s1", "c": "s2", "d": "s2"}, {"copies_together": 1, "others_together": 1, "precision": 0.5}),
+    ({"a": "s1", "b": "s2", "c": "s3", "d": "s4"}, {"copies_apart": 1, "others_apart": 1, "precision": None}),
+    ({"a": "s1", "b": "s1", "c": "s3"}, {"copies_together": 1, "missing": 1, "precision": 1.0, "recall": 1.0}),
+])
+def test_pair_agreement_counts_grouped_and_apart_pairs(story_of, expected):
+    from builder.stories import pair_agreement
+
+    pairs = [{"article_a": "a", "article_b": "b", "copy": "yes"}, {"article_a": "c", "article_b": "d", "copy": "no"}]
+    counts = pair_agreement(story_of, pairs)
+    assert {key: counts[key] for key in expected} == expected
+
+
+def test_stories_command_reads_a_build(tmp_path):
+    import subprocess
+    import sys
+
+    built(tmp_path, corpus(3, first_seed=800))
+    pairs = tmp_path / "pairs.csv"
+    pairs.write_text("article_a,article_b,jaccard,copy\n2015/story-800,2015/story-800-copy-0,0.9,yes\n"
+                     "2015/story-800,2015/story-801,0.1,no\n", encoding="utf-8")
+    result = subprocess.run([sys.executable, "-m", "builder.stories", str(tmp_path / "out"), str(pairs)],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) | {} == {"copies_together": 1, "copies_apart": 0, "others_together": 0,
+                                               "others_apart": 1, "missing": 0, "precision": 1.0, "recall": 1.0}

@@ -271,7 +271,7 @@ def _collect(out: Path, min_confidence: float, report: PublishReport, identities
     for stage in STAGES[1:]:
         if store.shard_indices(out, stage) != indices:
             raise BuildError(f"the {stage} shards do not match the ingest shards: rerun `{stage}`")
-    stories = _group_stories(out, indices, min_confidence, workers)
+    stories = _group_stories(out, indices, min_confidence, workers, identities)
     corpus = Corpus(out)
     out_of_step: list[str] = []
     for part in map(_read_shard, ((out, shard, min_confidence, stories, dedup, identities) for shard in indices)):
@@ -298,13 +298,14 @@ def _collect(out: Path, min_confidence: float, report: PublishReport, identities
     return corpus
 
 
-def _group_stories(out: Path, indices: list[int], min_confidence: float, workers: int | None) -> Stories:
+def _group_stories(out: Path, indices: list[int], min_confidence: float, workers: int | None,
+                   identities: identity.Identities | None = None) -> Stories:
     """The stories of the published articles (those attribute kept): each shard's articles
     sketched on the workers (shingles, MinHash, quote keys), then added to the LSH index here in
     shard order, so the stories do not depend on the number of workers."""
     from builder.engines.local import ordered_map
 
-    stories = Stories()
+    stories = Stories(identities=identities)
     tasks = ((out, shard, min_confidence) for shard in indices)
     for sketches in ordered_map(sketch_shard, tasks, workers or 1):
         for sketch in sketches:
@@ -393,14 +394,17 @@ def _add_article(corpus: "ShardPart", report: PublishReport, article: dict, segm
         check_row(row, article)
         if row["confidence"] < min_confidence:
             report.quotes_below_min_confidence += 1
-            continue
-        n_copies, first_article_id, first = stories.copies(row)
+        else:
+            kept.append(row)
+    # Identities are assigned over every published row of the article, before DEDUP, so that a
+    # row's speaker_id does not depend on DEDUP (a generic source takes its issuer from the article).
+    for row, assigned in zip(kept, identities.assign(article["article_id"], kept)):
+        n_copies, first_article_id, first = stories.copies(row, assigned)
         if dedup and not first:
             report.quotes_left_out_by_dedup += 1
-        else:
-            kept.append({**row, "story_id": story_id, "n_copies": n_copies, "first_article_id": first_article_id})
-    for row, assigned in zip(kept, identities.assign(article["article_id"], kept)):
-        row = with_speaker_id(row, assigned)
+            continue
+        row = with_speaker_id({**row, "story_id": story_id, "n_copies": n_copies, "first_article_id": first_article_id},
+                              assigned)
         corpus.rows["quotes"][split].append(row)
         if assigned is not None:
             corpus.speaker_quotes.append([assigned.speaker_id] + [row[name] for name in _SPILL_FIELDS[:5]]

@@ -133,9 +133,17 @@ def quote_key(quote: str) -> tuple[bytes, int]:
     return hashlib.blake2b(folded.encode("utf-8"), digest_size=8).digest(), len(folded.split())
 
 
-def speaker_key(speaker: str | None) -> bytes:
-    """Whose quote it is, for counting copies: the folded speaker string; b"" when unknown."""
-    return fold(speaker).encode("utf-8") if speaker else b""
+def speaker_key(speaker: str | None, assigned=None) -> bytes:
+    """Whose quote it is, for counting copies: its speaker_id (builder/identity.py: spellings and
+    short forms of one source merged) when publish gives one, else the folded speaker string;
+    b"" without a speaker. A generic source («مصدر مسؤول», «البيان») has an id scoped to its
+    article, and the same unnamed official in two reprints of one dispatch would never be the
+    same: for those, the folded string."""
+    if not speaker:
+        return b""
+    if assigned is not None and not assigned.generic:
+        return assigned.speaker_id.encode("ascii")
+    return b"~" + fold(speaker).encode("utf-8")
 
 
 @dataclass
@@ -187,7 +195,8 @@ def sketch_article(article_id: str, date: str | None, text: str, quotes: list[di
         sketch.update_batch(shingles.tolist())
         signature = sketch.hashvalues.tobytes()
     return (article_id, date_key(date), signature,
-            [(*quote_key(row["quote"]), speaker_key(row["speaker"]), row["quote_start"]) for row in quotes])
+            [(*quote_key(row["quote"]), row["speaker"], row["speaker_type"], row["speaker_role"], row["quote_start"])
+             for row in quotes])
 
 
 def sketch_shard(task: tuple) -> list[tuple]:
@@ -207,10 +216,12 @@ class Stories:
     """The story of every article and the copies of every quote: add() (or add_sketch()) every
     published article in input order, then finish()."""
 
-    def __init__(self, *, threshold: float = THRESHOLD):
+    def __init__(self, *, threshold: float = THRESHOLD, identities=None):
+        """identities: builder.identity.Identities, whose speaker_id tells whose a quote is; None:
+        the folded speaker string does."""
         from datasketch import MinHashLSH
 
-        self.threshold = threshold
+        self.threshold, self.identities = threshold, identities
         self._lsh = MinHashLSH(threshold=threshold, num_perm=NUM_PERM, weights=LSH_WEIGHTS)
         self.article_ids: list[str] = []
         self.order: list[tuple[str, str]] = []  # (date key, article_id): "earliest" means smallest
@@ -242,12 +253,18 @@ class Stories:
                 if self._jaccard(hashvalues, self._signatures[other]) >= self.threshold:
                     self._union(index, other)
             self._lsh.insert(index, sketch, check_duplication=False)
-        for key, n_words, speaker, quote_start in quotes:
+        rows = [{"speaker": speaker, "speaker_type": kind, "speaker_role": role}
+                for _key, _n, speaker, kind, role, _start in quotes]
+        for (key, n_words, speaker, _kind, _role, quote_start), assigned in zip(quotes, self.assign(article_id, rows)):
             if n_words >= LINK_QUOTE_WORDS:
                 first = self._quote_articles.setdefault(key, index)
                 if first != index:
                     self._union(index, first)
-            self._count_copy(key + b"\0" + speaker, index, quote_start)
+            self._count_copy(key + b"\0" + speaker_key(speaker, assigned), index, quote_start)
+
+    def assign(self, article_id: str, rows: list[dict]) -> list:
+        """The speaker identities of an article's published quote rows (Nones without identities)."""
+        return self.identities.assign(article_id, rows) if self.identities is not None else [None] * len(rows)
 
     @staticmethod
     def _jaccard(a: np.ndarray, b: np.ndarray) -> float:
@@ -302,9 +319,10 @@ class Stories:
     def story_id(self, article_id: str) -> str:
         return self._story_ids[self._index[article_id]]
 
-    def copies(self, row: dict) -> tuple[int, str, bool]:
-        """(n_copies, first_article_id, whether this row is the quote's first row) of a quote row."""
-        seen = self._quotes[quote_key(row["quote"])[0] + b"\0" + speaker_key(row["speaker"])]
+    def copies(self, row: dict, assigned=None) -> tuple[int, str, bool]:
+        """(n_copies, first_article_id, whether this row is the quote's first row) of a quote row
+        and its speaker identity (one of assign()'s)."""
+        seen = self._quotes[quote_key(row["quote"])[0] + b"\0" + speaker_key(row["speaker"], assigned)]
         first_id = self.article_ids[seen.first_article]
         return seen.articles, first_id, (row["article_id"] == first_id and row["quote_start"] == seen.first_start)
 

@@ -37,11 +37,11 @@ def sentences(seed: int, n: int = 12) -> list[str]:
     return [" ".join(rng.choice(WORDS) for _ in range(rng.randint(10, 16))) + "." for _ in range(n)]
 
 
-def body(seed: int, *, quote: str | None = None, n: int = 12) -> str:
-    """A made-up article; with quote, a paragraph where its speaker says it."""
+def body(seed: int, *, quote: str | None = None, n: int = 12, speaker: str = "وزير الخارجية أحمد بن علي") -> str:
+    """A made-up article; with quote, a paragraph where the speaker says it."""
     paragraphs = sentences(seed, n)
     if quote:
-        paragraphs.insert(1, f"وقال وزير الخارجية أحمد بن علي: «{quote}».")
+        paragraphs.insert(1, f"وقال {speaker}: «{quote}».")
     return "\n".join(paragraphs)
 
 
@@ -104,7 +104,8 @@ def test_copies_share_a_story_and_others_do_not(first, second, same_story):
     stories = Stories()
     for article_id, text in (("a", first), ("b", second)):
         quote = QUOTE if QUOTE in text else "لن نتراجع أبدا" if "لن نتراجع أبدا" in text else None
-        rows = [{"quote": quote, "speaker": "أحمد بن علي", "quote_start": text.index(quote)}] if quote else []
+        rows = [{"quote": quote, "speaker": "أحمد بن علي", "speaker_type": "person", "speaker_role": None,
+                 "quote_start": text.index(quote)}] if quote else []
         stories.add(article_id, None, text, rows)
     stories.finish()
     assert (stories.story_id("a") == stories.story_id("b")) is same_story
@@ -179,6 +180,22 @@ def test_n_copies_and_first_article_id(tmp_path):
     # OTHER_QUOTE in stories 1 and 4, no copies: two articles, and they are one story (same long quote).
     other = [row for row in rows if row["quote"] == OTHER_QUOTE]
     assert {row["n_copies"] for row in other} == {2} and len({row["story_id"] for row in other}) == 1
+
+
+@pytest.mark.parametrize("speakers, n_copies", [
+    # one source, written two ways (with and without hamza): one identity
+    (("وزير الخارجية أحمد بن علي", "وزير الخارجية احمد بن علي"), [2, 2]),
+    # two sources saying the same words: each quote is its own
+    (("وزير الخارجية أحمد بن علي", "وزير الداخلية سعيد الخالدي"), [1, 1]),
+    # an unnamed source in two articles: its speaker_id is scoped to its article, the copy still counts
+    (("مصدر مسؤول", "مصدر مسؤول"), [2, 2]),
+])
+def test_n_copies_counts_one_speaker_identity(tmp_path, speakers, n_copies):
+    articles = [{"id": f"a{n}", "date": "2015-01-0" + str(n + 1), "text": body(900 + n, quote=QUOTE, speaker=speaker)}
+                for n, speaker in enumerate(speakers)]
+    _articles, quotes = built(tmp_path, articles)
+    assert [quotes[f"a{n}"][0]["n_copies"] for n in range(2)] == n_copies
+    assert quotes["a1"][0]["first_article_id"] == ("a0" if n_copies[1] == 2 else "a1")
 
 
 @pytest.mark.parametrize("dedup", [False, True])

@@ -13,8 +13,9 @@ import re
 from dataclasses import dataclass, field
 from functools import cache
 
+from builder.cues import lookup as cue_lookup
 from builder.resources import load
-from builder.text import strip_span
+from builder.text import fold_key, strip_span
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,7 @@ def _flanking() -> dict[str, frozenset[str] | str]:
         "strong_close": frozenset(data["strong_close"]["chars"]),
         "strong_open": frozenset(data["strong_open"]["chars"]),
         "clitics": frozenset(data["glued_clitics"]["forms"]),
+        "open_after": frozenset(fold_key(w) for w in data["open_after_words"]["forms"]),
     }
 
 
@@ -86,6 +88,14 @@ def classify(text: str, pos: int, lo: int, hi: int) -> str:
         j -= 1
     if j >= lo and text[j] in flank["strong_open"]:
         return "open"
+    if j >= lo and text[j].isalpha():
+        word = _word_before(text, j + 1, lo)
+        if fold_key(word) in flank["open_after"]:
+            return "open"
+        if before.isspace() and after.isspace():
+            cue = cue_lookup(word)
+            if cue is not None and cue.kind in ("verb", "participle"):
+                return "open"
     # A mark followed by a stop or comma closes: an opening mark is never followed by one.
     if after in flank["strong_close"] and before not in flank["open_context"]:
         return "close"

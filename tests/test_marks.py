@@ -33,6 +33,13 @@ def pair_texts(text):
     # a proclitic glued to the opening mark
     ("وتحدث لـ\"الإذاعة\" أمس", [("\"", "open"), ("\"", "close")]),
     ("ونشر و“تويتر” معا", [("“", "open"), ("”", "close")]),
+    # a mark after a complementizer opens, even glued to it: no clause ends on «إن»
+    ("وأضاف، إن\" البرلمان سيراقب الحكومة\".", [("\"", "open"), ("\"", "close")]),
+    ("وأكد أن” الحكومة ماضية”.", [("”", "open"), ("”", "close")]),
+    # a mark standing apart after a speech verb opens, whatever its shape
+    ("وأضاف يقول ” الصبر مفتاح الفرج", [("”", "open")]),
+    # ... but after another word it keeps its shape's role
+    ("انتهى الأمر ” الصبر مفتاح الفرج", [("”", "close")]),
     # word on both sides: straight marks cannot tell
     ("كلمة\"كلمة", [("\"", "either")]),
 ])

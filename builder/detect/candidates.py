@@ -139,7 +139,8 @@ def _closer_in_next_paragraph(per_paragraph, index: int, family: str, used: set[
 def _narration_cuts(text: str, lo: int, hi: int, pairs: list[Pair], unclosed) -> list[int]:
     """Positions in the paragraph where a quote left open ends (GUIDELINES: the narration resumes).
 
-    At a stop or comma followed by a speech participle («، قائلا», «، مبينا أن»), or by a
+    At a stop or comma followed by a phrase that hands the floor to another source («. من جانبه،»,
+    «. بدورها»), or by a speech participle («، قائلا», «، مبينا أن»), or by a
     speech verb that opens a new clause: with و/ف («. وأضاف المصدر»), after a connector
     («. كما بين أن»), or after a full stop; at a stop or comma followed by a new quote of
     two words or more (a new quote, not a nested name: «"لقد فزنا!، "أبطال…"» but not
@@ -169,6 +170,9 @@ def _narration_cuts(text: str, lo: int, hi: int, pairs: list[Pair], unclosed) ->
         if not following or following[0][1] != after:
             continue
         first = following[0][0]
+        if " ".join(fold_key(w) for w, _, _ in following[:2]) in rules["speaker_switches"] or fold_key(first) in rules["speaker_switches"]:
+            cuts.append(stop)  # «… الشباب. من جانبه، طالب الدكتور …»: another source takes the floor
+            continue
         connected = False
         if fold_key(first) in rules["connectors"] and len(following) > 1:
             first, connected = following[1][0], True
@@ -187,21 +191,23 @@ def _narration_cuts(text: str, lo: int, hi: int, pairs: list[Pair], unclosed) ->
 def _unopened_start(text: str, lo: int, close_pos: int, bound: int) -> int | None:
     """Where a quote with no opening mark starts (GUIDELINES: where direct speech starts).
 
-    After the last colon, or cue + complementizer («قوله إنه», «وأضاف أن»), between the end
-    of any earlier quote in the paragraph (bound) and the lone closer. None when there is no
-    such anchor: the lone mark is then a stray.
+    After the last colon, or cue + complementizer («قوله إنه», «وأضاف أن», «وذكر مكتبه في بيان
+    أن»: the cue a few words before it, possibly before an earlier quote such as the outlet spoken
+    to «ويقول X "لسكاي نيوز" إن …»), between the end of any earlier quote in the paragraph (bound)
+    and the lone closer. None when there is no such anchor: the lone mark is then a stray.
     """
     rules = word_lists()
+    reach = rules["unopened_cue_window_words"]
     bound = max(bound, close_pos - LOOKBACK_CHARS)
     anchor = None
     colon = max(text.rfind(c, bound, close_pos) for c in COLONS)
     if colon >= 0:
         anchor = colon + 1
-    tokens = words(text, bound, close_pos)
+    tokens = words(text, max(lo, bound - LOOKBACK_CHARS // 4), close_pos)
     for i in range(len(tokens) - 1, 0, -1):
-        if anchor is not None and tokens[i][2] <= anchor:
+        if tokens[i][1] < bound or (anchor is not None and tokens[i][2] <= anchor):
             break
-        if fold_key(tokens[i][0]) in rules["complementizers"] and any(is_cue(w) for w, _, _ in tokens[max(0, i - 2):i]):
+        if fold_key(tokens[i][0]) in rules["complementizers"] and any(is_cue(w) for w, _, _ in tokens[max(0, i - reach):i]):
             anchor = tokens[i][2]
             break
     if anchor is None and bound > lo and text[bound:close_pos].lstrip()[:1] in ("،", ","):

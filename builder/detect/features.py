@@ -30,10 +30,20 @@ _CONTEXT_WORDS = 3
 # A cue this many words before the mark (same clause) or after it counts as near.
 _CUE_REACH = 12
 # Pronouns and verb endings of the first and second person: people speaking, not naming.
-_FIRST_SECOND = frozenset(fold_key(w) for w in (
+_FIRST_SECOND = frozenset(fkey(w) for w in (
     "أنا", "نحن", "أنت", "أنتم", "إني", "إنني", "إننا", "أنني", "أننا", "لنا", "لدينا", "علينا", "منا",
     "عندنا", "لي", "لك", "لكم", "بنا", "معنا", "نفسي", "إنك", "إنكم", "أنك"))
 _CLITICS = ("و", "ف", "ب", "ل")
+_TITLE_WORDS = frozenset(fold_key(w) for w in ("عنوان", "شعار", "وسم", "هاشتاغ", "هاشتاق", "هاشتاج"))
+TITLE_BEFORE = "title_word_before"
+# First-person pronouns: in the narration (outside marks) they show a column in the author's own
+# voice, where sayings and imagined retorts in marks are not reported speech.
+_FIRST_PERSON = frozenset(fkey(w) for w in (
+    "أنا", "نحن", "لي", "لنا", "إنني", "أنني", "إننا", "أننا", "إني", "أني", "لدي", "لدينا", "عندي", "عندنا",
+    "بنا", "معي", "معنا", "مني", "منا", "نفسي", "أقول", "نقول", "كنت", "كنا"))
+# Words that make the speech before a mark imagined or habitual, not reported: «لو», «إذا», «عندما».
+_HYPOTHETICAL = frozenset(fkey(w) for w in (
+    "لو", "إذا", "إذ", "عندما", "حين", "حينما", "كلما", "لكي", "كي", "ربما", "قد", "يجب", "يمكن", "أن"))
 
 
 @cache
@@ -111,6 +121,10 @@ def features(text: str, quote: dict, paragraph: tuple[int, int], article: Articl
     naming = rules.naming_before(text, quote, lo)
     if naming:
         f["naming=" + naming] = 1.0
+    # «بعنوان», «تحت عنوان», «شعار», «وسم»: a title follows, however much it reads like speech
+    # (not «اسم»: «المتحدث باسم الشرطة “…”» is a spokesman speaking)
+    if any(in_list(w, _TITLE_WORDS) for w, _, _ in words(text, max(lo, left_edge(quote) - 40), left_edge(quote))[-2:]):
+        f[TITLE_BEFORE] = 1.0
     speech = rules.speech_like(content)
     if speech:
         f["speech_like"] = 1.0
@@ -139,7 +153,7 @@ def features(text: str, quote: dict, paragraph: tuple[int, int], article: Articl
     names, common = _name_tokens(), _common_words()
     function = sum(fkey(w) in lists["function"] for w, _, _ in content)
     named = sum(normalize(w) in names and normalize(w) not in common for w, _, _ in content)
-    first_person = any(fold_key(w) in _FIRST_SECOND for w, _, _ in content)
+    first_person = any(fkey(w) in _FIRST_SECOND for w, _, _ in content)
     digits = sum(any(c.isdigit() for c in w) for w, _, _ in content)
     latin = sum(w.isascii() and w.isalpha() for w, _, _ in content)
     defined = sum(fold_key(w).startswith(("ال", "وال", "بال", "لل")) for w, _, _ in content)
@@ -176,6 +190,12 @@ def features(text: str, quote: dict, paragraph: tuple[int, int], article: Articl
     if cues_inside:
         f["cue_inside"] = 1.0
     f["first=" + _bare(content[0][0])] = 1.0
+    # the shape of the first and last words: a preposition or a verb prefix opens worded speech
+    # («بأدلة», «لأفعال», «تم»); names and terms are nouns
+    first, last = fold_key(content[0][0]), fold_key(content[-1][0])
+    f["first_prefix=" + first[:2]] = 1.0
+    f["first_suffix=" + first[-2:]] = 1.0
+    f["last_suffix=" + last[-2:]] = 1.0
     if n > 1:
         f["last=" + _bare(content[-1][0])] = 1.0
     left, right = left_edge(quote), right_edge(quote)
@@ -205,6 +225,12 @@ def features(text: str, quote: dict, paragraph: tuple[int, int], article: Articl
             f["cue_before_lemma=" + cue.lemma] = 1.0
             if cue.weak:
                 f["cue_before_weak"] = 1.0
+            between = before[len(before) - distance + 1:]
+            if (cue.kind == "verb" and distance <= 5 and not before_gap.strip()
+                    and not any(fkey(w) in lists["function"] or fold_key(w)[:1] in ("ب", "ل") for w, _, _ in between)):
+                # «وقال الطبيب منير ياسين “…”»: a speech verb, its subject, then the marks: the
+                # span is what the verb says
+                f["verb_subject_span"] = 1.0
             break
     for distance, (word, _, _) in enumerate(after, 1):
         cue = cue_of(word)
@@ -214,12 +240,39 @@ def features(text: str, quote: dict, paragraph: tuple[int, int], article: Articl
             break
     if before and fold_key(before[-1][0]) in lists["complementizers"] and not before_gap.strip():
         f["complementizer_before"] = 1.0
+    voice = _first_person_rate(text, article)
+    if voice >= 5:  # per thousand words of narration: a column in its author's voice
+        f["article_first_person=" + _bucket(voice, (10,))] = 1.0
+    if any(fkey(w) in _FIRST_PERSON for w, _, _ in before):
+        f["first_person_before"] = 1.0
+    cue_at = next((k for k in range(len(before) - 1, -1, -1) if cue_of(before[k][0]) is not None), None)
+    if cue_at is not None:
+        cue_word = fold_key(before[cue_at][0]).lstrip("وف")
+        if cue_of(before[cue_at][0]).kind == "verb" and cue_word[:1] in ("ي", "ت", "ا", "ن"):
+            f["cue_before_imperfect"] = 1.0
+        if any(fkey(w) in _HYPOTHETICAL for w, _, _ in before[max(0, cue_at - 3):cue_at]):
+            f["hypothetical_before_cue"] = 1.0
+    if fold_key(content[0][0]).startswith(("ال", "وال", "بال", "لل")):
+        f["first_definite"] = 1.0
     # «“…” و“…”»: an item of a coordinated list of marked spans (names, terms)
     if after_gap.strip() == "" and after and fold_key(after[0][0]) == "و" or _glued_and_mark(text, right, hi):
         f["list_next"] = 1.0
     if glued in ("و", "و ") or (before and fold_key(before[-1][0]) == "و" and not before_gap.strip()):
         f["list_prev"] = 1.0
     return f
+
+
+def _first_person_rate(text: str, article: ArticleIndex) -> int:
+    """First-person pronouns per thousand words of the article's narration (outside the candidates)."""
+    rate = getattr(article, "first_person_rate", None)
+    if rate is None:
+        narration = first = 0
+        for match in WORD.finditer(text):
+            if article.enclosing(match.start()) is None:
+                narration += 1
+                first += fkey(match.group()) in _FIRST_PERSON
+        rate = article.first_person_rate = (1000 * first) // max(narration, 1)
+    return rate
 
 
 @lru_cache(maxsize=1 << 16)

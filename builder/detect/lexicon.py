@@ -50,6 +50,7 @@ def word_lists() -> dict:
         "relatives": frozenset(fold_key(w) for w in relative["relatives"]),
         "glued_b": frozenset(w.replace("ـ", "") for w in relative["glued_prepositions"]),
         "connectors": keys("narration_connectors"),
+        "speaker_switches": frozenset(" ".join(fold_key(w) for w in form.split()) for form in data["speaker_switches"]["forms"]),
     }
 
 

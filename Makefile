@@ -42,7 +42,7 @@ WORKERS_FLAG := $(if $(strip $(WORKERS)),--workers $(WORKERS))
 # `make eval RAW=<dir>` scores that folder; a plain `make eval` scores the dev corpus.
 EVAL_RAW_DIR := $(if $(filter command line environment environment override,$(origin RAW)),$(RAW),$(EVAL_RAW))
 
-.PHONY: .venv venv-dask build ingest segment detect attribute publish report test eval identity push require-hub-repo names bench bench-real clean
+.PHONY: .venv venv-dask build ingest segment detect attribute publish report test eval identity push require-hub-repo names bench bench-real same-output clean
 
 .venv: $(VENV_STAMP)
 
@@ -106,6 +106,12 @@ bench: $(VENV_STAMP)
 # the ratio to the floor over the same files, peak RSS, and the per-stage profile.
 bench-real: $(VENV_STAMP)
 	$(OFFLINE) $(PY) -m builder.bench_real $(BENCH_REAL_ARGS)
+
+# Speed work must not change a byte: build train/ and dev/ with the code of BASE (a git revision)
+# and with this checkout, and compare every output file's sha256 (exit 1 if one differs).
+BASE ?= main
+same-output: $(VENV_STAMP)
+	$(OFFLINE) $(PY) -m builder.same_output --base "$(BASE)"
 
 # The build's siblings of OUT: its work folder, the previous OUT kept during the swap, the lock.
 OUT_SIBLINGS := $(foreach kind,building previous lock,$(dir $(patsubst %/,%,$(OUT))).$(notdir $(patsubst %/,%,$(OUT))).$(kind))

@@ -19,6 +19,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import NamedTuple
 
+from builder import text as _text
+
 RESOURCE_DIR = Path(__file__).resolve().parent / "resources" / "ner"
 MODEL_PATH = RESOURCE_DIR / "persons.crfsuite"
 NAME_TOKENS_PATH = RESOURCE_DIR / "name_tokens.txt"
@@ -31,7 +33,6 @@ COMMON_WORDS_PATH = RESOURCE_DIR / "common_words.txt"
 # A word is a run of letters/digits plus Arabic diacritics and tatweel (which
 # Python's \w does not cover); every other non-space character is its own token,
 # which matches ANERcorp's tokenisation (punctuation split off, clitics kept).
-_TOKEN_RE = re.compile(r"[\w\u0610-\u061A\u064B-\u065F\u0670\u06D6-\u06ED\u0640]+|[^\s\w]")
 _SENTENCE_END = frozenset(".!?؟؛;")
 # Bounds one CRF call, so memory stays flat on huge unpunctuated inputs.
 _MAX_WINDOW_TOKENS = 250
@@ -43,7 +44,7 @@ def tokenize_with_offsets(text: str) -> list[tuple[str, int, int]]:
     Whitespace is dropped; each punctuation mark (، ؛ ؟ « » “ ” " ( ) : . , …)
     is returned as its own one-character token.
     """
-    return [(m.group(), m.start(), m.end()) for m in _TOKEN_RE.finditer(text)]
+    return list(_text.tokens(text))
 
 
 # ---------------------------------------------------------------------------
@@ -507,7 +508,7 @@ _PARTICLES = _fold_list("عبد أبو ابو أبي ابن بن بنت آل أ�
 _COMPOUND_ENDINGS = _fold_list("الله الدين")
 
 
-def _propagate(tokens: list[tuple[str, int, int]], groups: list[list[int]]) -> list[list[int]]:
+def _propagate(tokens: list[tuple[str, int, int]], groups: list[list[int]], norms: list[str]) -> list[list[int]]:
     """Add later and earlier mentions of names found elsewhere in the text.
 
     News introduces a person once with title and full name and then repeats
@@ -516,7 +517,6 @@ def _propagate(tokens: list[tuple[str, int, int]], groups: list[list[int]]) -> l
     name is looked up everywhere (also behind a clitic), and so is its last
     token when it is a surname.
     """
-    norms = [_token_info(t)[0] for t, _, _ in tokens]
     covered = [False] * len(tokens)
     patterns: dict[str, set[tuple[str, ...]]] = {}
     for group in groups:
@@ -604,7 +604,7 @@ def person_spans(text: str, *, threshold: float | None = None,
     with _tagger_lock:
         tagger, extractor = _load()
         threshold = PERSON_THRESHOLD if threshold is None else threshold
-        tokens = _outside(tokenize_with_offsets(text), skip)
+        tokens = _outside(_text.tokens(text), skip)
         groups: list[list[int]] = []
         for lo, hi in _windows(tokens, text):
             window = tokens[lo:hi]
@@ -613,8 +613,9 @@ def person_spans(text: str, *, threshold: float | None = None,
                 groups.append([lo + j for j in group])
     if not groups:
         return []
-    groups = _propagate(tokens, groups)
-    seen = {_token_info(t)[0] for t in {t for t, _, _ in tokens}}
+    norms = [_token_info(t)[0] for t, _, _ in tokens]
+    groups = _propagate(tokens, groups, norms)
+    seen = set(norms)
     spans: list[tuple[int, int]] = []
     for group in groups:
         first_token, start, _ = tokens[group[0]]

@@ -205,21 +205,41 @@ def _appositive_name(clause: list[tuple[str, int, int]]) -> list[tuple[str, int,
     return name
 
 
+# word as written -> "relation", "title" or "" (neither): what title_anchored_spans asks of every word
+# of an article, answered once per word (bounded, cleared when full).
+_anchor_kinds: dict[str, str] = {}
+
+
+def _anchor_kind(word: str) -> str:
+    key = fold_key(word)
+    relations = _relations()
+    if key in relations or (len(key) > 3 and key[0] in "وف" and key[1:] in relations):
+        kind = "relation"
+    else:
+        kind = "title" if is_title(key) else ""
+    if len(_anchor_kinds) >= 262_144:
+        _anchor_kinds.clear()
+    _anchor_kinds[word] = kind
+    return kind
+
+
 def title_anchored_spans(text: str, all_words: list[tuple[str, int, int]] | None = None) -> list[tuple[int, int]]:
     """Person names standing next to a title anywhere in the text (all_words: its words, when the
     caller already tokenized it)."""
     if all_words is None:
         all_words = words(text)
     spans = []
-    relations = _relations()
+    kinds = _anchor_kinds
     for index, (word, start, _end) in enumerate(all_words):
-        key = fold_key(word)
-        if key in relations or (len(key) > 3 and key[0] in "وف" and key[1:] in relations):
+        kind = kinds.get(word)
+        if kind is None:
+            kind = _anchor_kind(word)
+        if not kind:
+            continue
+        if kind == "relation":
             span = name_before_title(text, all_words, index)  # «خديجة جنكيز، خطيبة خاشقجي»
             if span is not None:
                 spans.append(span)
-            continue
-        if not is_title(key):
             continue
         chain = _clause(text, all_words, index)
         span = name_after_title(text, chain)

@@ -63,9 +63,32 @@ _indexed: tuple[str, list[int], list[int], list[tuple[str, int, int]]] = ("", []
 def index_words(text: str) -> list[tuple[str, int, int]]:
     """The words of text, kept so that later words(text, start, end) calls slice them."""
     global _indexed
-    all_words = [(m.group(), m.start(), m.end()) for m in WORD.finditer(text)]
+    indexed = _indexed
+    if text is indexed[0]:
+        return indexed[3]
+    # The words are the tokens that are not a punctuation mark: one regex pass serves both the
+    # name recogniser (builder.names) and the stages' word lists.
+    all_words = [token for token in tokens(text) if len(token[0]) > 1 or WORD.match(token[0])]
     _indexed = (text, [start for _w, start, _e in all_words], [end for _w, _s, end in all_words], all_words)
     return all_words
+
+
+# A token is a word (as WORD) or any single other character that is not a space.
+TOKEN = re.compile(WORD.pattern + r"|[^\s\w]")
+# (text, its tokens): the article last tokenized.
+_tokenized: tuple[str, list[tuple[str, int, int]]] = ("", [])
+
+
+def tokens(text: str) -> list[tuple[str, int, int]]:
+    """(token, start, end) for every word and every other non-space character of text; the list of
+    the last text is kept (the name recogniser and index_words ask for the same article's)."""
+    global _tokenized
+    tokenized = _tokenized
+    if text is tokenized[0]:
+        return tokenized[1]
+    found = [(m.group(), m.start(), m.end()) for m in TOKEN.finditer(text)]
+    _tokenized = (text, found)
+    return found
 
 
 def strip_clitic(key: str, clitics: str = "وف") -> str:

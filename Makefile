@@ -42,7 +42,7 @@ WORKERS_FLAG := $(if $(strip $(WORKERS)),--workers $(WORKERS))
 # `make eval RAW=<dir>` scores that folder; a plain `make eval` scores the dev corpus.
 EVAL_RAW_DIR := $(if $(filter command line environment environment override,$(origin RAW)),$(RAW),$(EVAL_RAW))
 
-.PHONY: .venv venv-dask build ingest segment detect attribute publish report test eval identity push require-hub-repo names bench bench-real same-output clean
+.PHONY: floors snapshot .venv venv-dask build ingest segment detect attribute publish report test eval identity push require-hub-repo names bench bench-real same-output clean
 
 .venv: $(VENV_STAMP)
 
@@ -80,6 +80,20 @@ test: $(VENV_STAMP)
 
 eval: $(VENV_STAMP)
 	$(OFFLINE) $(PY) -m builder eval --raw "$(EVAL_RAW_DIR)" --gold "$(GOLD)" $(WORKERS_FLAG) --min-confidence $(MIN_CONFIDENCE)
+
+# The quality floors of the test suite (tests/quality_floors.json, entry "dev"): the dev corpus's
+# detection F1, speaker accuracy and end-to-end F1 as they are now. Run it, on purpose, when a
+# change moves them (the suite fails below the recorded figures), and commit the file.
+floors: $(VENV_STAMP)
+	$(OFFLINE) $(PY) -m builder eval --raw "$(EVAL_RAW)" --gold "$(GOLD)" $(WORKERS_FLAG) --record-floors tests/quality_floors.json --floors-name dev
+	$(OFFLINE) UPDATE_GOLDEN=1 $(PY) -m pytest -q -s tests/test_golden.py -k recorded_figures
+
+# The golden snapshots of whole articles (tests/data/jawharafm/expected/): every row field, and
+# the figures of the Jawhara FM articles (tests/quality_floors.json, "jawharafm"). Run it, on
+# purpose, when a change alters rows (the suite fails on any difference), review the diff it
+# prints, and commit the files.
+snapshot: $(VENV_STAMP)
+	$(OFFLINE) UPDATE_GOLDEN=1 $(PY) -m pytest -q -s tests/test_golden.py -k "snapshot or recorded_figures"
 
 # Speaker identities of a build of the real corpus against the hand-labelled sample
 # (tests/data/identity_sample.tsv): pairwise merge precision and recall, generic strings kept in

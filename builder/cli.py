@@ -129,6 +129,11 @@ def make_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--raw", type=Path, default=DEFAULT_EVAL_RAW, help=f"articles (default: {DEFAULT_EVAL_RAW})")
     evaluate.add_argument("--gold", type=Path, default=DEFAULT_EVAL_GOLD, help=f"gold files (default: {DEFAULT_EVAL_GOLD})")
     evaluate.add_argument("--json", type=Path, default=None, metavar="FILE", help="also write the report as JSON")
+    evaluate.add_argument("--record-floors", type=Path, default=None, metavar="FILE",
+                          help="record the detection F1, speaker accuracy and end-to-end F1 in FILE (the floors "
+                               "the test suite holds the builder to: tests/quality_floors.json), under --floors-name")
+    evaluate.add_argument("--floors-name", default="dev", metavar="NAME",
+                          help="the entry of --record-floors to write (default: dev)")
     export = command("export-gold", "write the quotes of a build as gold files, one per article", out=False)
     export.add_argument("out", type=Path, metavar="OUT", help="a build's output folder")
     export.add_argument("directory", type=Path, metavar="DIR", help="where to write the gold files")
@@ -230,6 +235,11 @@ def cmd_eval(args: argparse.Namespace) -> int:
     print(format_report(report))
     if args.json:
         args.json.write_text(json.dumps(report.to_dict(), ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    if args.record_floors:
+        from builder.evaluate import record_floors
+
+        figures = record_floors(args.record_floors, args.floors_name, report)
+        print(f"recorded in {args.record_floors} as {args.floors_name!r}: {figures}", file=sys.stderr)
     return _exit_code(summary)
 
 

@@ -382,3 +382,25 @@ def load_gold_dir(path: str | Path) -> dict[str, dict]:
                 raise ValueError(f"{file}: quote {i} lacks {', '.join(missing)}")
         gold[file.stem] = doc
     return gold
+
+
+# --- recorded figures: the floors the test suite holds the builder to ----------------------------
+
+FLOOR_FIGURES = {"detection_f1": "detection_f1", "speaker_accuracy": "speaker_accuracy", "end_to_end_f1": "e2e_f1"}
+
+
+def floors_of(report: EvalReport) -> dict[str, float]:
+    """The figures recorded as floors: {detection_f1, speaker_accuracy, end_to_end_f1}, to 4 places."""
+    return {name: round(float(getattr(report, attribute)), 4) for name, attribute in FLOOR_FIGURES.items()}
+
+
+def record_floors(path: Path, name: str, report: EvalReport) -> dict[str, float]:
+    """Write the report's figures under `name` into the floors file (a JSON object of
+    {name: {detection_f1, speaker_accuracy, end_to_end_f1}}), keeping the other entries."""
+    import json
+
+    path = Path(path)
+    recorded = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    recorded[name] = floors_of(report)
+    path.write_text(json.dumps(recorded, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    return recorded[name]

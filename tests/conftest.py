@@ -20,6 +20,8 @@ REPO = Path(__file__).resolve().parents[1]
 SAMPLE_RAW = REPO / "raw"
 SAMPLE_ID = "000_7bb7ae16394dc573"
 SAMPLE = SAMPLE_RAW / f"{SAMPLE_ID}.txt"
+# The quotes of the sample article: the ten of test_golden.SEED_QUOTES, one case each, in order.
+SAMPLE_QUOTE_COUNT = 10
 SHARED = REPO.parent / "shared"
 DEV = SHARED / "corpus" / "dev"
 TRAIN = SHARED / "corpus" / "train"

@@ -7,7 +7,6 @@ The kill is deterministic: BUILDER_KILL_AT=<point> makes the build SIGKILL itsel
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -20,6 +19,7 @@ import pytest
 
 from builder import store
 from builder.runner import RunConfig, build
+from conftest import digests
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "raw" / "000_7bb7ae16394dc573.txt"
@@ -33,11 +33,6 @@ def cli(*args: str, env: dict | None = None, code: str | None = None) -> subproc
     command = [sys.executable, "-m", "builder", *args] if code is None else \
         [sys.executable, "-c", f"import sys\n{code}\nfrom builder.cli import main\nsys.exit(main({list(args)!r}))"]
     return subprocess.run(command, capture_output=True, text=True, env={**OFFLINE, **(env or {})}, cwd=REPO, timeout=300)
-
-
-def digests(out: Path) -> dict[str, str]:
-    return {path.relative_to(out).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()
-            for path in sorted(out.rglob("*")) if path.is_file()}
 
 
 def assert_whole(out: Path) -> dict:

@@ -24,6 +24,7 @@ import pytest
 
 from builder import ingest
 from builder.ingest import Rejected, Source, ingest_source, iter_sources
+from conftest import digests
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "raw" / "000_7bb7ae16394dc573.txt"
@@ -415,18 +416,13 @@ def test_a_rebuild_of_bad_input_is_byte_identical(corpus, tmp_path):
     raw, out, _expected, _summary = corpus
     again = tmp_path / "out"
     build(RunConfig(raw=raw, out=again, workers=2, quiet=True))
-    first, second = _digests(out), _digests(again)
+    first, second = digests(out), digests(again)
     assert [name for name in first if name.endswith(".parquet")]
     assert first.pop("manifest.json") != second.pop("manifest.json")  # it records WORKERS
     assert first == second
     manifest = json.loads((again / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["outputs"] == {name: digest for name, digest in second.items()}
     assert manifest["builder"]["version"] and manifest["config"]["workers"] == 2
-
-
-def _digests(out: Path) -> dict[str, str]:
-    return {path.relative_to(out).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()
-            for path in sorted(out.rglob("*")) if path.is_file()}
 
 
 # --- smaller cases, without a build -------------------------------------------------------------

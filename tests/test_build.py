@@ -8,11 +8,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import datasets
 import pytest
@@ -23,31 +21,11 @@ from builder.errors import BuildError, ContractError, SchemaError
 from builder.evaluate import load_gold_dir, score
 from builder.gold import gold_quote, gold_stem
 from builder.publish import SPLITS, speaker_rows, split_of
-from builder.runner import RunConfig, build, publish_command, run_stage_command
+from builder.runner import RunConfig, publish_command, run_stage_command
 from schemas import CONFIGS, QUOTE_FEATURES, SCHEMAS, to_table
 
-REPO = Path(__file__).resolve().parents[1]
-SAMPLE_RAW = REPO / "raw"
-SAMPLE_ID = "000_7bb7ae16394dc573"
-SHARED = Path(__file__).resolve().parents[2] / "shared"
-DEV = SHARED / "corpus" / "dev"
-needs_dev_corpus = pytest.mark.skipif(not (DEV / "articles").is_dir(), reason="../shared/corpus/dev is absent")
-OFFLINE = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"}
-
-
-def run_build(raw: Path, out: Path, **options):
-    return build(RunConfig(raw=raw, out=out, quiet=True, **{"workers": 1, **options}))
-
-
-def run_cli(*args: str, stdin: bytes | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "builder", *args], input=stdin, capture_output=True,
-                          env=env or OFFLINE, cwd=REPO, timeout=120)
-
-
-def digests(out: Path, skip: tuple[str, ...] = ()) -> dict[str, str]:
-    """sha256 of every file under out, by relative path."""
-    return {path.relative_to(out).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()
-            for path in sorted(out.rglob("*")) if path.is_file() and path.name not in skip}
+from conftest import (OFFLINE, REPO, SAMPLE_ID, SAMPLE_QUOTE_COUNT, SAMPLE_RAW, digests, needs_dev_corpus, run_build,
+                      run_cli)
 
 
 def all_rows(dataset_dict) -> list[dict]:
@@ -60,19 +38,6 @@ def sample_body() -> str:
     return "\n".join(lines[3:])
 
 
-@pytest.fixture(scope="session")
-def sample_out(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("sample") / "out"
-    run_build(SAMPLE_RAW, out)
-    return out
-
-
-@pytest.fixture
-def sample_copy(sample_out, tmp_path) -> Path:
-    """A private copy of the sample build, for commands that rewrite it."""
-    return Path(shutil.copytree(sample_out, tmp_path / "out"))
-
-
 # --- what a build publishes ----------------------------------------------------------------
 
 def test_quotes_have_all_splits_and_the_sample_quotes(sample_out):
@@ -82,7 +47,7 @@ def test_quotes_have_all_splits_and_the_sample_quotes(sample_out):
     assert quotes["train"].features == QUOTE_FEATURES
     texts = {row["article_id"]: row["text"] for split in articles.values() for row in split}
     rows = all_rows(quotes)
-    assert len(rows) == 10
+    assert len(rows) == SAMPLE_QUOTE_COUNT
     for row in rows:
         assert texts[row["article_id"]][row["quote_start"]:row["quote_end"]] == row["quote"]
         assert row["quote_id"] == f"{row['article_id']}:{row['quote_start']}"
@@ -453,7 +418,7 @@ def test_extract_prints_quote_rows_as_json_lines():
     result = run_cli("extract", stdin=sample_body().encode("utf-8"))
     assert result.returncode == 0, result.stderr.decode()
     rows = [json.loads(line) for line in result.stdout.decode("utf-8").splitlines()]
-    assert len(rows) == 10 and all(set(row) == set(ROW_FIELDS) for row in rows)
+    assert len(rows) == SAMPLE_QUOTE_COUNT and all(set(row) == set(ROW_FIELDS) for row in rows)
     assert rows[0]["quote"] in result.stdout.decode("utf-8")  # not \u-escaped
 
 
@@ -492,13 +457,22 @@ def test_config_errors_exit_2_and_name_the_choices(args, message):
 
 
 def test_export_gold_writes_files_the_scorer_reads(sample_out, tmp_path):
+    """The exported gold holds the build's quotes and speakers, and the scorer reads it: the build
+    damaged on purpose (one quote dropped, one speaker changed) scores exactly that damage."""
     result = run_cli("export-gold", str(sample_out), str(tmp_path / "gold"))
     assert result.returncode == 0, result.stderr.decode()
     gold = load_gold_dir(tmp_path / "gold")
-    assert list(gold) == [gold_stem(SAMPLE_ID)] and len(gold[SAMPLE_ID]["quotes"]) == 10
-    rows = all_rows(datasets.load_from_disk(str(sample_out / "quotes")))
-    report = score({SAMPLE_ID: rows}, gold)
-    assert report.detection_f1 == 1.0 and report.speaker_accuracy == 1.0
+    rows = sorted(all_rows(datasets.load_from_disk(str(sample_out / "quotes"))), key=lambda row: row["quote_start"])
+    assert list(gold) == [gold_stem(SAMPLE_ID)]
+    assert [(quote["quote"], quote["speaker"]) for quote in gold[SAMPLE_ID]["quotes"]] == \
+        [(row["quote"], row["speaker"]) for row in rows]
+    assert len(rows) == SAMPLE_QUOTE_COUNT and all(row["speaker"] for row in rows)
+    damaged = [dict(rows[1], speaker="متحدث مختلق للاختبار"), *rows[2:]]
+    report = score({SAMPLE_ID: damaged}, gold)
+    n = len(rows)
+    assert (report.n_gold, report.n_predicted, report.n_matched) == (n, n - 1, n - 1)
+    assert report.detection_precision == 1.0 and report.detection_recall == pytest.approx((n - 1) / n)
+    assert report.speaker_accuracy == pytest.approx((n - 2) / (n - 1))
 
 
 @pytest.mark.parametrize("changes, expected", [

@@ -8,7 +8,6 @@ Every cluster start and teardown is bounded: the CLI build runs in a subprocess 
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -25,6 +24,7 @@ if not REQUIRED:
 import distributed  # noqa: E402  (an ImportError here fails CI, as it must)
 
 from builder.runner import RunConfig, build  # noqa: E402
+from conftest import digests as all_digests  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "raw" / "000_7bb7ae16394dc573.txt"
@@ -34,8 +34,8 @@ ENV = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1",
 
 
 def digests(out: Path) -> dict[str, str]:
-    return {path.relative_to(out).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()
-            for path in sorted(out.rglob("*")) if path.is_file() and path.name != "manifest.json"}
+    """Every file but the manifest, whose config names the engine."""
+    return all_digests(out, skip=("manifest.json",))
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,6 @@ from pathlib import Path
 import pytest
 
 from builder.evaluate import (
-    EvalReport,
     canonical_ok,
     fold,
     format_report,
@@ -275,18 +274,44 @@ def test_load_gold_dir_names_bad_file(tmp_path, content, message):
 
 # --- the real dev gold --------------------------------------------------------------
 
-def test_real_gold_scored_against_itself_is_perfect():
+def test_real_gold_scored_against_damaged_copies_gives_exactly_the_damage():
+    """The real gold files (aliases, null speakers, every type) through the scorer, with predictions
+    made from them and damaged on purpose: every 5th quote dropped and every 7th given a made-up
+    speaker. The figures must be exactly what that damage costs (gold scored against itself could
+    only ever give 1.0)."""
     if not GOLD_DIR.is_dir():
         pytest.skip(f"shared corpus not available at {GOLD_DIR}")
     gold = load_gold_dir(GOLD_DIR)
-    predictions = {
-        article: [{"quote": q["quote"], "speaker": q["speaker"], "article_id": article} for q in doc["quotes"]]
-        for article, doc in gold.items()
-    }
+    predictions, total, kept, wrong = {}, 0, 0, 0
+    for article, doc in gold.items():
+        rows = []
+        for number, quote in enumerate(doc["quotes"]):
+            total += 1
+            if number % 5 == 4:
+                continue
+            speaker = quote["speaker"]
+            if number % 7 == 6:
+                speaker, wrong = "متحدث مختلق للاختبار", wrong + 1
+            rows.append({"quote": quote["quote"], "speaker": speaker, "article_id": article})
+            kept += 1
+        predictions[article] = rows
     report = score(predictions, gold)
-    assert isinstance(report, EvalReport)
-    assert report.n_gold == report.n_predicted == report.n_matched > 0
-    for figure in ("detection_precision", "detection_recall", "detection_f1", "speaker_accuracy",
-                   "canonical_accuracy", "e2e_precision", "e2e_recall", "e2e_f1"):
-        assert getattr(report, figure) == 1.0, figure
-    assert report.errors == [] and report.missing_articles == [] and report.ignored_articles == []
+    assert total > 200 and 0 < wrong < kept < total
+    assert (report.n_gold, report.n_predicted, report.n_matched) == (total, kept, kept)
+    assert report.detection_precision == 1.0
+    assert report.detection_recall == pytest.approx(kept / total)
+    assert report.speaker_accuracy == pytest.approx((kept - wrong) / kept)
+    assert report.e2e_recall == pytest.approx((kept - wrong) / total)
+    assert report.missing_articles == [] and report.ignored_articles == []
+
+
+def test_record_floors_writes_its_entry_and_keeps_the_others(tmp_path):
+    from builder.evaluate import record_floors
+
+    path = tmp_path / "floors.json"
+    path.write_text(json.dumps({"cv": {"detection_f1": 0.5, "speaker_accuracy": 0.5, "end_to_end_f1": 0.5}}))
+    gold = {"001_a": {"article": "001_a", "quotes": [gold_quote("نحن هنا اليوم"), gold_quote("لن نتراجع أبدا")]}}
+    report = score({"001_a": [pred_row("نحن هنا اليوم"), pred_row("لن نتراجع أبدا", speaker="شخص آخر")]}, gold)
+    assert record_floors(path, "dev", report) == {"detection_f1": 1.0, "speaker_accuracy": 0.5, "end_to_end_f1": 0.5}
+    recorded = json.loads(path.read_text())
+    assert sorted(recorded) == ["cv", "dev"] and recorded["cv"]["detection_f1"] == 0.5

@@ -30,10 +30,9 @@ from hypothesis import strategies as st
 from builder import report as report_module
 from builder.report import (CSP, SCRIPT, STYLE, Span, article_page, article_page_name, bar_chart, markup,
                             quote_spans, render_text, write_report)
-from builder.runner import RunConfig, build
+from builder.runner import RunConfig
+from conftest import SAMPLE_ID, SAMPLE_QUOTE_COUNT, run_build
 
-REPO = Path(__file__).resolve().parents[1]
-SAMPLE_ID = "000_7bb7ae16394dc573"
 IN_CI = os.environ.get("CI", "").lower() == "true"
 CHROMIUM_NAMES = ("chromium", "chromium-browser")
 CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -44,10 +43,6 @@ CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-back
 ARABIC_FAMILIES = ("Noto Naskh Arabic", "Noto Sans Arabic", "Amiri", "Scheherazade New", "KacstOne")
 HOSTILE = "<script>window.__xss=1</script>"
 HOSTILE_IMG = "<img id='xss-marker' src=x onerror='window.__xss=2'>"
-
-
-def run_build(raw: Path, out: Path, **options):
-    return build(RunConfig(raw=raw, out=out, quiet=True, workers=1, **options))
 
 
 # --- offsets to markup --------------------------------------------------------------------------
@@ -236,13 +231,6 @@ def test_the_content_security_policy_allows_exactly_the_inline_script_and_style(
 
 # --- a build writes the report ------------------------------------------------------------------
 
-@pytest.fixture(scope="module")
-def sample_out(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("report-sample") / "out"
-    run_build(REPO / "raw", out)
-    return out
-
-
 def corpus_raw(directory: Path, n: int) -> Path:
     """n small JSONL articles, each quoting its own speaker once."""
     directory.mkdir(parents=True, exist_ok=True)
@@ -357,7 +345,7 @@ def test_dataset_card_says_what_how_how_much_how_to_load_licences_limits_and_cit
         assert version.replace("_", "\\_") in body and version in body.split("```bibtex")[1]
     for config in ("quotes", "articles", "speakers"):
         assert f'load_dataset("owner/name", "{config}")' in body
-    assert "- quotes: 10" in body and "- articles: 1 in, 1 published, 0 rejected" in body
+    assert f"- quotes: {SAMPLE_QUOTE_COUNT}" in body and "- articles: 1 in, 1 published, 0 rejected" in body
     assert "Quotes by attribution rule" in body and "Speakers by type" in body
     assert body.count("```") % 2 == 0
 
@@ -584,12 +572,12 @@ READ_QUOTES = """JSON.stringify(Array.from(document.querySelectorAll('.card')).m
 def test_sample_article_page_highlights_every_quote_with_its_speaker(browser, tab, sample_out, tmp_path):
     rows = sorted((row for split in datasets.load_from_disk(str(sample_out / "quotes")).values() for row in split),
                   key=lambda row: row["quote_start"])
-    assert len(rows) == 10
+    assert len(rows) == SAMPLE_QUOTE_COUNT
     tab.open(sample_out / "report" / "articles" / f"{SAMPLE_ID}.html")
     assert tab.eval("document.documentElement.dir + ' ' + document.documentElement.lang") == "rtl ar"
-    assert tab.eval("document.getElementById('quote-count').textContent") == "10"
+    assert tab.eval("document.getElementById('quote-count').textContent") == str(SAMPLE_QUOTE_COUNT)
     shown = json.loads(tab.eval(READ_QUOTES))
-    assert len(shown) == 10
+    assert len(shown) == SAMPLE_QUOTE_COUNT
     for row, quote in zip(rows, shown):
         assert quote["quote"] == row["quote"]
         assert quote["highlighted"] not in (None, "rgba(0, 0, 0, 0)")
@@ -620,7 +608,7 @@ def test_index_page_shows_figures_speakers_charts_and_filters(browser, tab, samp
     tab.open(sample_out / "report" / "index.html")
     figures = tab.eval("Array.from(document.querySelectorAll('.figures dd')).map(d => d.textContent)")
     assert figures[:5] == [str(manifest[key]) for key in ("inputs", "published", "quotes", "speakers", "rejected")]
-    assert figures[1:3] == ["1", "10"]
+    assert figures[1:3] == ["1", str(SAMPLE_QUOTE_COUNT)]
     names = tab.eval("Array.from(document.querySelectorAll('#speakers td.speaker')).map(d => d.textContent)")
     assert names == speakers["speaker"]
     assert tab.eval("document.querySelectorAll('svg.chart').length") == 4
@@ -654,8 +642,10 @@ def hostile_out(tmp_path_factory) -> Path:
     article = {"id": "bad<script>window.__xss=4</script>", "title": f"عنوان {HOSTILE}", "section": HOSTILE_IMG,
                "source": HOSTILE, "url": "javascript:window.__xss=5", "date": HOSTILE, "licence": HOSTILE_IMG,
                "text": text}
-    (raw / "feed.jsonl").write_text(json.dumps(article, ensure_ascii=False) + "\n" + '{"id": "x<img src=y>"\n',
-                                    encoding="utf-8")
+    # Two rejects: markup in an id (valid JSON, no text: `no_text`, the id listed), and a line that
+    # is not JSON (`bad_json`, its place listed).
+    (raw / "feed.jsonl").write_text(json.dumps(article, ensure_ascii=False) + "\n" + '{"id": "x<img src=y>"}\n'
+                                    + '{"id": "broken"\n', encoding="utf-8")
     out = raw.parent / "out"
     run_build(raw, out)
     return out
@@ -679,7 +669,8 @@ def test_markup_in_the_input_shows_as_text_and_never_runs(browser, tab, hostile_
         assert tab.eval("document.querySelectorAll('#text mark.q[id]').length") >= 1
     else:
         text = tab.eval("document.body.innerText")
-        assert "x<img src=y>" in text or "bad_json" in text  # the reject is listed, as text
+        # both rejects are listed, the markup of the id as text
+        assert "x<img src=y>" in text and "no_text" in text and "bad_json" in text
     assert HOSTILE in tab.eval("document.body.innerText")
     assert tab.problems() == []
     keep_screenshot(tab, tmp_path, f"hostile-{page}.png")

@@ -8,7 +8,6 @@ figures are `make bench`'s.
 from __future__ import annotations
 
 import gzip
-import hashlib
 import json
 import os
 import shutil
@@ -25,8 +24,8 @@ import pytest
 from builder import pipeline, runner, sharded, store
 from builder.ingest import iter_input_files, iter_sources
 from builder.publish import _reject_order, speaker_rows
-from builder.runner import RunConfig, build
 from builder.sources import Columns, walk
+from conftest import digests, run_build
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "raw" / "000_7bb7ae16394dc573.txt"
@@ -45,15 +44,6 @@ BODIES = [
 def article_rows(n: int = 12) -> list[dict]:
     return [{"id": f"a{k:03d}", "text": BODIES[k % len(BODIES)] + f"\nفقرة رقم {k}.", "title": f"عنوان {k}",
              "source": "وكالة"} for k in range(n)]
-
-
-def digests(out: Path, skip: tuple[str, ...] = ()) -> dict[str, str]:
-    return {path.relative_to(out).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()
-            for path in sorted(out.rglob("*")) if path.is_file() and path.name not in skip}
-
-
-def run_build(raw: Path, out: Path, **options):
-    return build(RunConfig(raw=raw, out=out, quiet=True, **{"workers": 1, **options}))
 
 
 def all_rows(path: Path) -> list[dict]:

@@ -15,6 +15,7 @@ import hashlib
 import json
 import os
 import random
+import subprocess
 import sys
 import unicodedata
 from dataclasses import dataclass
@@ -403,10 +404,15 @@ def test_markup_in_articles_is_escaped_wherever_rendered(corpus, published):
     assert checked >= 2
 
 
-def test_nothing_in_the_input_is_evaluated(corpus, published):
+def test_nothing_in_the_input_is_evaluated(corpus, published, tmp_path):
     raw, out, _expected, _summary = corpus
-    assert EVAL_BAIT in published["feed.jsonl", 15]["text"]
+    # The bait is live: run as code, it leaves its file; so its absence below means it stayed data.
+    subprocess.run([sys.executable, "-c", EVAL_BAIT], cwd=tmp_path, check=True, timeout=60)
+    assert (tmp_path / "EVALUATED").is_file()
+    # It went through every stage as text, and is published word for word.
+    assert published["feed.jsonl", 15]["text"] == f"وقال المسؤول: «{EVAL_BAIT}» في بيان."
     assert not list(raw.parent.rglob("EVALUATED")) and not (REPO / "EVALUATED").exists()
+    assert not (Path.cwd() / "EVALUATED").exists()
 
 
 def test_a_rebuild_of_bad_input_is_byte_identical(corpus, tmp_path):

@@ -172,23 +172,27 @@ def test_dense_marks_and_cues(tokens):
     check_spans(text, run(text))
 
 
-# Crashes these properties found, each the smallest text that raised.
+# Crashes these properties found, each the smallest text that raised, with what it must give:
+# (quote rows as (quote, speaker), the spans set aside, the anomalies). Not raising is not enough.
 REGRESSIONS = [
-    "ـ“أبان",  # detect._tie: a word of tatweel only folds to "", and key[0] raised IndexError
-    "“ـ ـ",  # detect._Article.repeated_elsewhere: min() of no words raised ValueError
-    "« الرئيس محمد ـ",  # attribute._can_continue_name: key[0] of a tatweel-only word, IndexError
+    # detect._tie: a word of tatweel only folds to "", and key[0] raised IndexError
+    ("ـ“أبان", [], ["أبان"], ["unclosed_mark"]),
+    # detect._Article.repeated_elsewhere: min() of no words raised ValueError
+    ("“ـ ـ", [], ["ـ ـ"], ["unclosed_mark"]),
+    # attribute._can_continue_name: key[0] of a tatweel-only word, IndexError
+    ("« الرئيس محمد ـ", [], ["الرئيس محمد ـ"], ["unclosed_mark"]),
+    # people._appositive_name read key[0] of a tatweel-only word
+    ("قال الوزير، ـ ـ «قال قال»", [("قال قال", "الوزير")], [], []),
 ]
 
 
-@pytest.mark.parametrize("text", REGRESSIONS)
-def test_regressions(text):
-    check_spans(text, process_article(_article(text)))
-
-
-def test_tatweel_word_after_a_title_and_comma():
-    """Regression: people._appositive_name read key[0] of a tatweel-only word."""
-    text = "قال الوزير، ـ ـ «قال قال»"
-    check_spans(text, process_article(_article(text)))
+@pytest.mark.parametrize("text, quotes, set_aside, anomalies", REGRESSIONS)
+def test_regressions(text, quotes, set_aside, anomalies):
+    result = process_article(_article(text))
+    check_spans(text, result)
+    assert [(row["quote"], row["speaker"]) for row in result["attributed"]["quotes"]] == quotes
+    assert [text[q["start"]:q["end"]] for q in result["detected"]["rejected"]] == set_aside
+    assert [a["kind"] for a in result["detected"]["anomalies"]] == anomalies
 
 
 @SETTINGS

@@ -328,18 +328,48 @@ def test_a_build_killed_while_publishing_redoes_only_publish(resumable_raw, tmp_
 
 # --- the pipeline's short cuts give what the stages give ---------------------------------------
 
-@pytest.mark.parametrize("text", BODIES + ["", "نص بلا علامات.\nوفقرة ثانية.", "علامة وحيدة « بلا إغلاق"])
-def test_short_cuts_return_what_the_stages_return(text):
-    from builder.attribute import attribute
+def _stage_inputs(text: str):
     from builder.detect import detect
     from builder.segment import segment
 
     article = {"article_id": "x", "title": "", "text": text}
     segments = segment(article)
-    detected = detect(article, segments)
+    return article, segments, detect(article, segments)
+
+
+# Every case is one where the short cut fires (checked): comparing the stage with itself where it
+# does not would prove nothing.
+NO_MARK = [BODIES[1], "", "نص بلا علامات.\nوفقرة ثانية.", "أرقام 2024 و(قوسان) - وشرطة: هنا."]
+NO_QUOTE = [BODIES[3], "علامة وحيدة « بلا إغلاق", "وصف «الجيش الحر» و«داعش» في التقرير.", 'قال: ""']
+
+
+@pytest.mark.parametrize("text", NO_MARK)
+def test_the_detect_short_cut_fires_without_a_mark_and_gives_what_detect_gives(text):
+    from builder.detect import detect
+
+    article, segments, detected = _stage_inputs(text)
+    short_cut_of, applies = pipeline.SHORTCUTS["detect"]
+    assert short_cut_of is detect and applies(article, {"segment": segments})
     assert pipeline.run_stage("detect", article, {"segment": segments}) == detected
-    assert pipeline.run_stage("attribute", article, {"segment": segments, "detect": detected}) == \
-        attribute(article, segments, detected)
+
+
+@pytest.mark.parametrize("text", NO_QUOTE)
+def test_the_attribute_short_cut_fires_without_a_quote_and_gives_what_attribute_gives(text):
+    from builder.attribute import attribute
+
+    article, segments, detected = _stage_inputs(text)
+    outputs = {"segment": segments, "detect": detected}
+    assert pipeline.SHORTCUTS["attribute"][1](article, outputs)
+    assert not pipeline.SHORTCUTS["detect"][1](article, {"segment": segments})  # it has marks
+    assert pipeline.run_stage("attribute", article, outputs) == attribute(article, segments, detected)
+
+
+@pytest.mark.parametrize("text", [BODIES[0], BODIES[2], BODIES[4]])
+def test_no_short_cut_fires_on_an_article_with_quotes(text):
+    article, segments, detected = _stage_inputs(text)
+    assert detected["quotes"]
+    assert not pipeline.SHORTCUTS["detect"][1](article, {"segment": segments})
+    assert not pipeline.SHORTCUTS["attribute"][1](article, {"segment": segments, "detect": detected})
 
 
 def test_workers_do_not_change_a_many_shard_build(tmp_path):

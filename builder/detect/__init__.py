@@ -19,6 +19,7 @@ from itertools import accumulate
 
 from builder.detect.candidates import candidates, left_edge, right_edge
 from builder.detect.model import decide
+from builder.text import index_words
 
 STAGE = "detect"
 
@@ -31,6 +32,9 @@ def detect(article: dict, segments: dict) -> dict:
     or `model` when only the model does.
     """
     text = article["text"]
+    # Tokenized once: the many words(text, a, b) calls around the marks slice this article's word
+    # list, which attribute then reuses.
+    index_words(text)
     found, anomalies = candidates(text, segments["paragraphs"])
     accepted, rejected = [], []
     for quote, reason in decide(text, segments, found):

@@ -18,7 +18,7 @@ from builder.detect.context import ArticleIndex
 from builder.detect.lexicon import COLONS, cue_of, fkey, in_list, word_lists
 from builder.detect import rules
 from builder.names import load_common_words, load_name_tokens, normalize
-from builder.text import WORD, fold_key, words
+from builder.text import WORD, fold_key, index_words, words
 
 Features = dict[str, float]
 
@@ -267,12 +267,18 @@ def _first_person_rate(text: str, article: ArticleIndex) -> int:
     rate = getattr(article, "first_person_rate", None)
     if rate is None:
         narration = first = 0
-        for match in WORD.finditer(text):
-            if article.enclosing(match.start()) is None:
+        enclosing = article.enclosing
+        for word, start, _end in index_words(text):
+            if enclosing(start) is None:
                 narration += 1
-                first += fkey(match.group()) in _FIRST_PERSON
+                first += _is_first_person(word)
         rate = article.first_person_rate = (1000 * first) // max(narration, 1)
     return rate
+
+
+@lru_cache(maxsize=1 << 16)
+def _is_first_person(word: str) -> bool:
+    return fkey(word) in _FIRST_PERSON
 
 
 @lru_cache(maxsize=1 << 16)

@@ -37,7 +37,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Iterable
 
 import pyarabic.araby as araby
 from rapidfuzz import fuzz
@@ -57,7 +57,6 @@ MIN_WORD_RATIO = 65
 COMPACT_RATIO = 90
 # A surname alone has at least this many letters and is no common word («أو» ends some names).
 MIN_SURNAME_LETTERS = 3
-SCOPES = ("corpus", "role", "article")
 # Speaker types a body's shorter name may have.
 _BODY_TYPES = ("organization", "group", "document")
 
@@ -214,7 +213,8 @@ def add_rows(stats: dict[str, SpeakerStats], rows: Iterable[dict]) -> None:
 
 
 def collect(out: Path, min_confidence: float = 0.0) -> dict[str, SpeakerStats]:
-    """The speaker strings of the published quotes of OUT's attribute shards, with their stats."""
+    """The speaker strings of the quotes of OUT's attribute shards that MIN_CONFIDENCE keeps, with
+    their stats (with DEDUP, the copies it leaves out count too: they are the same speakers)."""
     from builder import store
 
     stats: dict[str, SpeakerStats] = {}
@@ -391,10 +391,11 @@ def resolve(stats: dict[str, SpeakerStats]) -> "Identities":
         full = [n for n in members if len(name_words(n)) > 1] or members
         preferred = min(full, key=lambda n: (-stats[n].n_quotes, -len(name_words(n)), n))
         kind = next((kind_of[n] for n in members if n in kind_of), "")
-        single_given = (len(members) == 1 and len(name_words(preferred)) == 1
+        single_given = (all(name_key(n) == name_key(preferred) for n in members) and len(name_words(preferred)) == 1
                         and name_words(preferred)[0] in lexicon["given"] and stats[preferred].speaker_type == "person")
         if single_given:  # «محمد» alone: as many people as roles
-            entries[preferred] = Entry(None, preferred, scope="role")
+            for name in members:
+                entries[name] = Entry(None, preferred, scope="role")
             continue
         speaker_id = _hash_id(name_key(preferred))
         for name in members:
@@ -513,7 +514,3 @@ def _issuer(row: dict, named: dict[str, tuple[Assigned, set[str], set[str], str,
     if len(found) == 1:
         return next(iter(found.values()))[0]
     return None
-
-
-def iter_sorted_entries(identities: Identities) -> Iterator[tuple[str, Entry]]:
-    yield from sorted(identities.entries.items())

@@ -181,7 +181,8 @@ def test_a_generic_mention_stays_generic_when_the_article_does_not_say_who(rows)
 
 
 def test_two_muhammads_with_different_roles_stay_apart():
-    identities = _identities({"محمد": 20, "محمد علي": 3})
+    identities = _identities({"محمد": 20, "مُحمد": 2, "محمد علي": 3})
+    assert identities.entries["مُحمد"].scope == "role"
     doctor = identities.assign("a", [_row("محمد", "a", speaker_role="الطبيب")])[0]
     minister = identities.assign("b", [_row("محمد", "b", speaker_role="وزير الصحة")])[0]
     doctor_again = identities.assign("c", [_row("محمد", "c", speaker_role="الطبيب")])[0]

@@ -24,6 +24,7 @@ LOOKBACK_CHARS = 600
 _FUNCTION_FOLD = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ة": "ه", "ؤ": "و", "ئ": "ي"})
 
 
+@lru_cache(maxsize=1 << 16)
 def fkey(word: str) -> str:
     return ARABIC_DIACRITICS.sub("", word).translate(_FUNCTION_FOLD)
 

@@ -109,7 +109,6 @@ def features(text: str, quote: dict, paragraph: tuple[int, int], article: Articl
     n = len(content)
     f["len=" + _bucket(n, (0, 1, 2, 3, 4, 5, 7, 10, 15, 25))] = 1.0
     f["kind=" + quote["candidate"]] = 1.0
-    f["style=" + quote["mark_style"]] = 1.0
     for flag in quote["flags"]:
         f["flag=" + flag] = 1.0
 
@@ -172,6 +171,10 @@ def features(text: str, quote: dict, paragraph: tuple[int, int], article: Articl
         f["no_common_word"] = 1.0
     if any(w.endswith(("اً", "ًا")) for w, _, _ in content):
         f["tanween_fath"] = 1.0
+    # an indefinite word in the accusative («تحقيقا شاملا», «خطأ تاريخيا»): the case a verb's
+    # object or a description takes, which names and titles rarely end in
+    if any(len(k) >= 4 and k.endswith("ا") and not k.startswith("ال") for k in (fold_key(w) for w, _, _ in content)):
+        f["accusative_ending"] = 1.0
     if n <= 3:
         f[f"short&function={min(function, 1)}"] = 1.0
         f[f"short&names={named}"] = 1.0
@@ -203,8 +206,6 @@ def features(text: str, quote: dict, paragraph: tuple[int, int], article: Articl
     if n > 1:
         f["last=" + _bare(content[-1][0])] = 1.0
     left, right = left_edge(quote), right_edge(quote)
-    if quote["open_pos"] is not None and text[quote["open_pos"] + 1:quote["start"]].strip() == "" and quote["start"] > quote["open_pos"] + 1:
-        f["space_inside_marks"] = 1.0
 
     # around the marks
     clause = article.clause_start(left, lo)
@@ -235,6 +236,12 @@ def features(text: str, quote: dict, paragraph: tuple[int, int], article: Articl
                 # «وقال الطبيب منير ياسين “…”»: a speech verb, its subject, then the marks: the
                 # span is what the verb says
                 f["verb_subject_span"] = 1.0
+            break
+    for distance, (word, _, _) in enumerate(reversed(before), 1):
+        cue = cue_of(word)
+        if cue is not None and not cue.weak and cue.kind in ("verb", "participle"):
+            # the speech verb itself, past a weaker verb nearer the mark («وقالت إنها تريد أن ترى “…”»)
+            f["speech_verb_before@" + _bucket(distance, (2, 4, 8))] = 1.0
             break
     for distance, (word, _, _) in enumerate(after, 1):
         cue = cue_of(word)

@@ -125,10 +125,14 @@ class Corpus:
         # trained on train has seen word for word.
         self.train_quotes: set[bytes] = set()
         self.test_quotes: list[bytes] = []
+        # sha256 of the files publish read (the stage shards) or wrote (the datasets, rejects), hashed
+        # as they went by, for the manifest: it then reads back only the small files (report, card).
+        self.file_digests: dict[Path, str] = {}
 
     def add(self, part: "ShardPart", report: "PublishReport") -> None:
         """One shard's part, in shard order."""
         report.merge(part.report)
+        self.file_digests.update(part.file_digests)
         self.repeated_quote_rows += part.repeated_quote_rows
         self.train_quotes.update(part.long_quotes["train"])
         self.test_quotes += part.long_quotes["test"]
@@ -161,6 +165,7 @@ class ShardPart:
     speaker_quotes: list = field(default_factory=list)
     confidences: list = field(default_factory=list)
     out_of_step: list = field(default_factory=list)
+    file_digests: dict = field(default_factory=dict)  # stage file -> sha256, hashed as it was read
     repeated_quote_rows: int = 0
     long_quotes: dict = field(default_factory=lambda: {"train": [], "test": []})
 
@@ -239,8 +244,12 @@ def publish(out: Path, *, workers: int | None, min_confidence: float = 0.0,
     store.checkpoint("publish")  # test hook: BUILDER_KILL_AT=publish kills the build here
     (out / "hub").mkdir(exist_ok=True)  # no parquet when every article was rejected
     (out / "hub" / "README.md").write_text(dataset_card(report, hub_files), encoding="utf-8")
-    report.errors = _write_rejects(out, corpus.rejects.sorted())
+    report.errors = _write_rejects(out, corpus.rejects.sorted(), corpus.file_digests)
     corpus.close()
+    for writers in corpus.writers.values():
+        for writer in writers.values():
+            corpus.file_digests.update(writer.file_digests)
+    corpus.file_digests[store.stage_dir(out, "ingest") / store.INPUT_LIST_FILE] = inputs["sha256"]
     write_report(out, max_articles=report_articles, counts=report.counts())
     store.write_json(out / "manifest.json", {
         "builder": {"name": "arabic-quotes-builder", "version": __version__},
@@ -250,7 +259,7 @@ def publish(out: Path, *, workers: int | None, min_confidence: float = 0.0,
         "counts": report.counts(),
         "inputs": {"files": inputs["files"], "sha256": inputs["sha256"],
                    "list": f"{store.STAGES_DIR}/ingest/{store.INPUT_LIST_FILE}"},
-        "outputs": _digests(out),
+        "outputs": _digests(out, corpus.file_digests),
     })
     return report
 
@@ -318,13 +327,14 @@ def _read_shard(task: tuple[Path, int, float, Stories, bool, identity.Identities
     out, shard, min_confidence, stories, dedup, identities = task
     part = ShardPart(PublishReport(min_confidence=min_confidence))
     report = part.report
-    rejects = [r for stage in STAGES for r in store.read_jsonl(store.rejects_path(out, stage, shard))]
+    digests = part.file_digests
+    rejects = [r for stage in STAGES for r in store.read_jsonl(store.rejects_path(out, stage, shard), digests)]
     rejected_later = {r["article_id"] for r in rejects if r["stage"] != "ingest"}
-    outputs = {stage: {r["article_id"]: r for r in store.read_jsonl(store.shard_path(out, stage, shard))}
+    outputs = {stage: {r["article_id"]: r for r in store.read_jsonl(store.shard_path(out, stage, shard), digests)}
                for stage in STAGES[1:]}
     ingested: set[str] = set()
     report.inputs += sum(r["stage"] == "ingest" for r in rejects)
-    for article in store.read_jsonl(store.shard_path(out, "ingest", shard)):  # one article's text at a time
+    for article in store.read_jsonl(store.shard_path(out, "ingest", shard), digests):  # one article's text at a time
         article_id = article["article_id"]
         ingested.add(article_id)
         report.inputs += 1
@@ -506,29 +516,42 @@ def _read_inputs(out: Path) -> dict:
     return json.loads((directory / store.INPUTS_FILE).read_text(encoding="utf-8"))
 
 
-def _digests(out: Path) -> dict[str, str]:
-    """sha256 of every file under out (but the manifest itself), by relative path."""
+def _digests(out: Path, known: dict[Path, str] | None = None) -> dict[str, str]:
+    """sha256 of every file under out (but the manifest itself), by relative path; the files in
+    known were hashed as publish read or wrote them, and only the others are read here."""
+    known = known or {}
     digests = {}
     for path in sorted(out.rglob("*")):
         if path.is_file() and path != out / "manifest.json" and path != out / store.RESUME_FILE:
-            with path.open("rb") as handle:
-                digests[path.relative_to(out).as_posix()] = hashlib.file_digest(handle, "sha256").hexdigest()
+            digest = known.get(path)
+            if digest is None:
+                with path.open("rb") as handle:
+                    digest = hashlib.file_digest(handle, "sha256").hexdigest()
+            digests[path.relative_to(out).as_posix()] = digest
     return digests
 
 
-def _write_rejects(out: Path, rejects: Iterable[dict]) -> int:
+def _write_rejects(out: Path, rejects: Iterable[dict], digests: dict[Path, str]) -> int:
     """OUT/rejects.jsonl (every reject, without tracebacks) and OUT/errors.jsonl (the rejects that
-    are bugs, runner.ERROR_REASONS, each with its traceback), in one pass; the number of errors."""
+    are bugs, runner.ERROR_REASONS, each with its traceback), in one pass, hashed as they are
+    written (into digests); the number of errors."""
     from builder.runner import ERROR_REASONS
 
     errors = 0
-    with open(out / "rejects.jsonl", "x", encoding="utf-8") as reject_file, \
-            open(out / "errors.jsonl", "x", encoding="utf-8") as error_file:
+    reject_file = sharded.HashingFile(str(out / "rejects.jsonl"))
+    error_file = sharded.HashingFile(str(out / "errors.jsonl"))
+    try:
         for reject in rejects:
             if reject["reason"] in ERROR_REASONS:
                 errors += 1
-                error_file.write(store.dumps({**reject, "traceback": reject.get("traceback")}) + "\n")
-            reject_file.write(store.dumps({key: value for key, value in reject.items() if key != "traceback"}) + "\n")
+                error_file.write((store.dumps({**reject, "traceback": reject.get("traceback")}) + "\n").encode())
+            reject_file.write((store.dumps({key: value for key, value in reject.items() if key != "traceback"})
+                               + "\n").encode())
+    finally:
+        reject_file.close()
+        error_file.close()
+    digests[out / "rejects.jsonl"] = reject_file.hexdigest()
+    digests[out / "errors.jsonl"] = error_file.hexdigest()
     return errors
 
 

@@ -40,6 +40,8 @@ from builder.store import STAGES
 # Articles per pool task: small enough to balance two workers on a few dozen articles, large
 # enough that pickling a task costs little next to processing it.
 CHUNK_SIZE = 16
+# ... and no more input bytes than this per task (a task of large articles is pickled whole).
+CHUNK_BYTES = 8 * 1024 * 1024
 # Reasons of the rejects that are the code's fault, not the input's: each keeps its traceback
 # (OUT/errors.jsonl) and makes the build exit with ERRORS_EXIT_CODE.
 ERROR_REASONS = ("stage_error", "worker_died")
@@ -68,6 +70,7 @@ class RunConfig:
     dedup: bool = False  # publish one row per repeated quote (builder/stories.py)
     quiet: bool = False
     shard_size: int = store.SHARD_SIZE
+    shard_bytes: int = store.SHARD_BYTES
     chunk_size: int = CHUNK_SIZE
     engine: str = "local"  # builder.engines: local or dask
     scheduler: str | None = None  # a Dask scheduler's address; None: $DASK_SCHEDULER, else a LocalCluster
@@ -228,7 +231,7 @@ def _run_from_raw(raw: Path, work: Path, stages: tuple[str, ...], config: RunCon
     # travels to a worker.
     units = (_listing_reject(unit) if isinstance(unit, Rejected) else unit
              for unit in iter_sources(raw, config.columns))
-    units = islice(units, finished * config.shard_size, None)
+    units = islice(units, store.units_in_shards(work, finished), None)
     tasks = ((shard, stages, chunk, config.article_timeout)
              for shard, chunk in _chunks(units, config, first_shard=finished))
     with _IdIndex(work / _ID_INDEX) as ids:
@@ -299,7 +302,8 @@ def _resume_point(work: Path, raw: Path, inputs_sha256: str, stages: tuple[str, 
     """
     key = {"raw": str(raw), "inputs": inputs_sha256,
            "columns": config.columns.as_dict() if config.columns is not None else None,
-           "shard_size": config.shard_size, "stages": list(stages), "code": _code_digest()}
+           "shard_size": config.shard_size, "shard_bytes": config.shard_bytes, "stages": list(stages),
+           "code": _code_digest()}
     path = work / store.RESUME_FILE
     try:
         if json.loads(path.read_text(encoding="utf-8")) == key:
@@ -399,10 +403,26 @@ def _batched(items: Iterable, size: int) -> Iterator[list]:
 
 
 def _chunks(units: Iterable, config: RunConfig, first_shard: int = 0) -> Iterator[tuple[int, list]]:
-    """(shard index, chunk) pairs: shards of shard_size units, cut into pool-sized chunks."""
-    for shard, units_of_shard in enumerate(_batched(units, config.shard_size), start=first_shard):
-        for chunk in _batched(units_of_shard, config.chunk_size):
+    """(shard index, chunk) pairs, streamed: a shard ends after shard_size units or once its inputs
+    reach shard_bytes, whichever comes first; a chunk (one pool task) after chunk_size units or
+    CHUNK_BYTES of input, so a task of large articles stays small in flight too."""
+    shard, in_shard, shard_bytes = first_shard, 0, 0
+    chunk: list = []
+    chunk_bytes = 0
+    for unit in units:
+        size = len(unit.payload) if isinstance(unit, Source) else 0
+        chunk.append(unit)
+        chunk_bytes += size
+        in_shard += 1
+        shard_bytes += size
+        shard_full = in_shard >= config.shard_size or shard_bytes >= config.shard_bytes
+        if shard_full or len(chunk) >= config.chunk_size or chunk_bytes >= CHUNK_BYTES:
             yield shard, chunk
+            chunk, chunk_bytes = [], 0
+        if shard_full:
+            shard, in_shard, shard_bytes = shard + 1, 0, 0
+    if chunk:
+        yield shard, chunk
 
 
 # --- the workers: pure per-article work, every failure turned into a reject --------------------

@@ -33,6 +33,41 @@ PARQUET_ROW_GROUP_BYTES = 8 * 1024 * 1024
 PARTIAL = ".partial"
 
 
+class HashingFile:
+    """A file written through a sha256: the digest of its bytes is known when it closes, so
+    publish's manifest need not read back what it wrote (pyarrow writers accept it as a sink)."""
+
+    def __init__(self, path: str):
+        self._file = open(path, "xb")
+        self._hash = hashlib.sha256()
+        self._position = 0
+        self.closed = False
+
+    def write(self, data) -> int:
+        view = memoryview(data)
+        written = self._file.write(view)
+        self._hash.update(view[:written])
+        self._position += written
+        return written
+
+    def tell(self) -> int:
+        return self._position
+
+    def writable(self) -> bool:
+        return True
+
+    def flush(self) -> None:
+        self._file.flush()
+
+    def close(self) -> None:
+        if not self.closed:
+            self._file.close()
+            self.closed = True
+
+    def hexdigest(self) -> str:
+        return self._hash.hexdigest()
+
+
 class SplitWriter:
     """Rows of one split of one config, appended as Arrow tables, into parquet and Arrow shards."""
 
@@ -46,6 +81,8 @@ class SplitWriter:
         self._row_group: list = []  # tables waiting for the next parquet row group
         self._row_group_bytes = 0
         self._digest = hashlib.sha256(f"{config}/{split}".encode())
+        self._sinks: list = []  # (parquet, arrow) HashingFiles of each shard
+        self.file_digests: dict[Path, str] = {}  # final path -> sha256, once closed
 
     @property
     def hub_dir(self) -> Path:
@@ -80,8 +117,10 @@ class SplitWriter:
         self._bytes = 0
         self.hub_dir.mkdir(parents=True, exist_ok=True)
         self.disk_dir.mkdir(parents=True, exist_ok=True)
-        self._parquet = pq.ParquetWriter(str(self._parquet_path(index, None)) + PARTIAL, self.schema)
-        self._arrow_file = pa.OSFile(str(self._arrow_path(index, None)) + PARTIAL, "wb")
+        parquet_sink = HashingFile(str(self._parquet_path(index, None)) + PARTIAL)
+        self._arrow_file = HashingFile(str(self._arrow_path(index, None)) + PARTIAL)
+        self._sinks.append((parquet_sink, self._arrow_file))
+        self._parquet = pq.ParquetWriter(parquet_sink, self.schema)
         self._arrow = pa.ipc.new_stream(self._arrow_file, self.schema)
 
     def _write_row_group(self) -> None:
@@ -98,6 +137,7 @@ class SplitWriter:
             self._parquet.close()
             self._arrow.close()
             self._arrow_file.close()
+            self._sinks[-1][0].close()
             self._parquet = self._arrow = self._arrow_file = None
 
     def _parquet_path(self, index: int, total: int | None) -> Path:
@@ -110,12 +150,14 @@ class SplitWriter:
         """Give the shards their final names (`-0000k-of-0000n`); the Arrow file names, in order."""
         self._close_shard()
         names = []
-        for index in range(self.shards):
+        for index, (parquet_sink, arrow_sink) in enumerate(self._sinks):
             final = self._arrow_path(index, self.shards)
             os.rename(str(self._arrow_path(index, None)) + PARTIAL, final)
             os.rename(str(self._parquet_path(index, None)) + PARTIAL, self._parquet_path(index, self.shards))
-            with open(final, "rb") as handle:
-                self._digest.update(hashlib.file_digest(handle, "sha256").digest())
+            # Hashed as they were written: nothing is read back.
+            self._digest.update(bytes.fromhex(arrow_sink.hexdigest()))
+            self.file_digests[final] = arrow_sink.hexdigest()
+            self.file_digests[self._parquet_path(index, self.shards)] = parquet_sink.hexdigest()
             names.append(final.name)
         return names
 
@@ -147,8 +189,10 @@ def save_config(out: Path, config: str, writers: dict[str, SplitWriter]) -> dict
         if not names:
             names = ["data-00000-of-00001.arrow"]
             writer.disk_dir.mkdir(parents=True, exist_ok=True)
-            with pa.OSFile(str(writer.disk_dir / names[0]), "wb") as sink:
-                pa.ipc.new_stream(sink, writer.schema).close()
+            sink = HashingFile(str(writer.disk_dir / names[0]))
+            pa.ipc.new_stream(sink, writer.schema).close()
+            sink.close()
+            writer.file_digests[writer.disk_dir / names[0]] = sink.hexdigest()
         features = json.loads(writer.schema.metadata[b"huggingface"])["info"]["features"]
         _write_new(writer.disk_dir / "dataset_info.json", json.dumps(
             {"citation": "", "description": "", "features": features, "homepage": "", "license": ""}, indent=2))

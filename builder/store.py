@@ -37,6 +37,9 @@ STAGES_DIR = "stages"
 INPUTS_FILE = "inputs.json"
 INPUT_LIST_FILE = "inputs.jsonl"
 SHARD_SIZE = 1000
+# A shard also ends once its inputs reach this many bytes: publish holds a shard's stage records at
+# once, and 1000 articles of several MB each would be gigabytes.
+SHARD_BYTES = 64 * 1024 * 1024
 PARTIAL = ".partial"
 # In a build's work folder only, never in OUT (removed before the swap, skipped by the manifest):
 # what a killed build was building, so that the next one resumes from its finished shards.
@@ -72,10 +75,20 @@ def dumps(record: dict) -> str:
     return json.dumps(record, ensure_ascii=False, separators=(",", ":"))
 
 
-def read_jsonl(path: Path) -> Iterator[dict]:
-    with open(path, encoding="utf-8") as handle:
+def read_jsonl(path: Path, digests: dict | None = None) -> Iterator[dict]:
+    """The records of a JSONL file; with digests, the file's sha256 goes into digests[path] once it
+    is read to the end (hashed while reading: publish's manifest reads no stage file twice)."""
+    if digests is None:
+        with open(path, encoding="utf-8") as handle:
+            for line in handle:
+                yield json.loads(line)
+        return
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
         for line in handle:
+            digest.update(line)
             yield json.loads(line)
+    digests[Path(path)] = digest.hexdigest()
 
 
 def write_json(path: Path, obj) -> None:
@@ -112,6 +125,17 @@ def finished_shards(out: Path, stages: Iterable[str]) -> int:
               for stage in stages):
         count += 1
     return count
+
+
+def units_in_shards(out: Path, count: int) -> int:
+    """How many input units the first `count` shards hold: each unit left one line in its ingest
+    shard (an article) or in its ingest rejects (an input rejected there)."""
+    total = 0
+    for index in range(count):
+        for path in (shard_path(out, "ingest", index), rejects_path(out, "ingest", index)):
+            with open(path, "rb") as handle:
+                total += sum(1 for _line in handle)
+    return total
 
 
 def shard_indices(out: Path, stage: str) -> list[int]:

@@ -323,3 +323,59 @@ def test_markup_by_a_sweep_is_the_markup_of_every_span_tested_everywhere():
         high = rng.randrange(low, size + 1)
         for bounds in ((0, size), (low, high)):
             assert markup(text, spans, *bounds) == _reference_markup(text, spans, *bounds), (text, spans, bounds)
+
+
+# --- publish reads no file back to hash it ----------------------------------------------------------
+
+def test_the_manifest_hashes_what_publish_read_or_wrote_without_reading_it_again(tmp_path, monkeypatch):
+    import hashlib
+
+    from builder import publish as publish_module
+    from conftest import digests
+
+    read_back = []
+    real = hashlib.file_digest
+
+    def recording(handle, name):
+        read_back.append(Path(handle.name))
+        return real(handle, name)
+
+    monkeypatch.setattr(publish_module.hashlib, "file_digest", recording)
+    out = tmp_path / "out"
+    run_build(write_articles(tmp_path / "raw", ["a", "b", "c"]), out, shard_size=2)
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["outputs"] == digests(out, skip=("manifest.json",))
+    hashed_as_they_went = [name for name in manifest["outputs"]
+                           if name.startswith(("stages/", "hub/data/", "quotes/", "articles/", "speakers/"))
+                           and name.endswith((".jsonl", ".parquet", ".arrow"))] + ["rejects.jsonl", "errors.jsonl"]
+    assert len(hashed_as_they_went) > 20
+    work = tmp_path / ".out.building"  # publish writes there, then it becomes OUT
+    read_in_work = {path.relative_to(work).as_posix() for path in read_back if path.is_relative_to(work)}
+    assert read_in_work and not read_in_work & set(hashed_as_they_went)  # the report and card are read
+
+
+def test_shards_are_cut_by_bytes_as_well_and_the_rows_are_the_same(tmp_path):
+    from builder import store
+    from conftest import digests
+
+    raw = write_articles(tmp_path / "raw", [f"a{n}" for n in range(5)])
+    size = SAMPLE.stat().st_size
+    run_build(raw, tmp_path / "by-count")
+    run_build(raw, tmp_path / "by-bytes", shard_bytes=2 * size)  # two articles a shard
+    assert store.shard_indices(tmp_path / "by-count", "ingest") == [0]
+    assert store.shard_indices(tmp_path / "by-bytes", "ingest") == [0, 1, 2]
+    assert store.units_in_shards(tmp_path / "by-bytes", 2) == 4  # what a resumed build skips
+
+    def published(out: Path) -> dict:
+        """Every file but the stage shards and the Arrow files of save_to_disk (whose record batches
+        follow the stage shards), and the manifest that hashes them."""
+        return {name: digest for name, digest in digests(out, skip=("manifest.json", "state.json")).items()
+                if not name.startswith("stages/") and not name.endswith(".arrow")}
+
+    assert published(tmp_path / "by-bytes") == published(tmp_path / "by-count")
+    import datasets
+
+    for config in ("quotes", "articles", "speakers"):
+        by_count, by_bytes = (datasets.load_from_disk(str(tmp_path / name / config)) for name in ("by-count", "by-bytes"))
+        assert {split: by_bytes[split].to_list() for split in by_bytes} == \
+            {split: by_count[split].to_list() for split in by_count}

@@ -5,18 +5,17 @@ Publish runs this corpus-level step before it writes a row (builder/publish.py):
 
 - Every published article's body is cut into words, folded as names are (builder.text.fold_key:
   diacritics, tatweel, hamza forms, ى/ي, ة/ه; punctuation is not a word), and into shingles of
-  SHINGLE_WORDS consecutive words; a MinHash
-  of them (datasketch, fixed seed, so every build gives the same signatures) goes through a
-  MinHash LSH index, and two articles whose estimated Jaccard similarity is THRESHOLD or more are
-  copies. Two articles that hold the same quote of LINK_QUOTE_WORDS words or more (folded) are
+  SHINGLE_WORDS consecutive words; a MinHash of them (datasketch, fixed seed, so every build
+  gives the same signatures) goes through a MinHash LSH index (datasketch), and two articles whose
+  estimated Jaccard similarity is THRESHOLD or more are copies. Two articles that hold the same quote of LINK_QUOTE_WORDS words or more (folded) are
   one story too: the same statement, reported twice, is the same story for anyone who would
   train on one and test on the other.
 - A story is a connected group of copies; its `story_id` is the article_id of its earliest
   article (by `date`, then by article_id; articles without a readable date come after dated
   ones). Splits are a hash of story_id, so all copies land in one split.
 - A quote's copies: the articles in which the same quote (folded) appears for the same speaker
-  (the folded canonical speaker string; a quote without a speaker is its own identity), counted
-  as `n_copies`, the earliest of them `first_article_id`; with DEDUP only the first row of each
+  (speaker_key: its speaker_id, or the folded string for a generic source), counted as
+  `n_copies`, the earliest of them `first_article_id`; with DEDUP only the first row of each
   such quote is published.
 
 Why the splits stay stable as the corpus grows: copies are pairs of articles, decided by the two
@@ -26,10 +25,11 @@ article it gains is earlier than its earliest one, or when a new article bridges
 merged story takes the earlier id, and the later story's articles may change split). In a corpus
 that grows with new articles, old stories keep their ids and their splits (tests/test_stories.py).
 
-Memory: one pass over the stage shards, an article's text at a time. What stays is per article
-its id, date key and MinHash signature (NUM_PERM 32-bit values) plus the LSH bands, and per
-distinct quote a few numbers: about 1.5 KB per article, some 100 MB for the 72,000 articles of
-the real corpus.
+Work and memory: the per-article part (reading the shards, shingles, MinHash, quote keys) runs on
+the workers, a shard per task (sketch_shard); the main process keeps, per article, its id, date
+key, signature (NUM_PERM 32-bit values) and its entries in the LSH index's bands, and per distinct
+quote a few numbers: about 11 KB per article, most of it the index's (datasketch keeps a set per
+band key), some 0.8 GB for the 72,000 articles of the real corpus.
 """
 
 from __future__ import annotations
@@ -47,6 +47,7 @@ import numpy as np
 from builder.evaluate import fold
 from builder.text import WORD, fold_key
 
+# Recorded in the manifest with the parameters below (StoryStats.counts).
 RULE_VERSION = "stories/1"
 SHINGLE_WORDS = 5
 NUM_PERM = 128
@@ -119,7 +120,7 @@ def shingle_hashes(text: str) -> np.ndarray:
     words = WORD.findall(text)
     hashes = np.fromiter(map(_word_hashes.__getitem__, words), dtype=np.uint32, count=len(words))
     n = len(hashes) - SHINGLE_WORDS + 1
-    if n <= 1:
+    if n < 1:  # fewer words than a shingle: the words themselves
         return np.unique(hashes)
     shingles = hashes[:n] * _WEIGHTS[0]  # a weighted sum of the words' hashes, wrapping at 2**32
     for offset in range(1, SHINGLE_WORDS):
@@ -162,7 +163,9 @@ class StoryStats:
     test_quotes_6w_in_train: int = 0  # ... whose folded text is also a train quote
 
     def counts(self) -> dict:
-        return {name: getattr(self, name) for name in self.__dataclass_fields__}
+        return {"rule": RULE_VERSION, "shingle_words": SHINGLE_WORDS, "num_perm": NUM_PERM, "threshold": THRESHOLD,
+                "link_quote_words": LINK_QUOTE_WORDS,
+                **{name: getattr(self, name) for name in self.__dataclass_fields__}}
 
 
 @dataclass(slots=True)

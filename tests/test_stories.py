@@ -138,6 +138,15 @@ def test_story_id_is_the_earliest_article_by_date_then_id():
     assert {stories.story_id(a) for a in ("z-first", "a-later", "b-undated")} == {"z-first"}
 
 
+@pytest.mark.parametrize("text, n_shingles", [
+    ("", 0), ("قال", 1), ("قال الوزير إن الأمر", 4),  # fewer words than a shingle: the words
+    ("قال الوزير إن الأمر انتهى", 1), ("قال الوزير إن الأمر انتهى اليوم", 2),
+    ("قال الوزير إن الأمر انتهى. قال الوزير إن الأمر انتهى.", 5),  # repeated shingles count once
+])
+def test_shingles_are_five_word_windows(text, n_shingles):
+    assert len(shingle_hashes(text)) == n_shingles
+
+
 def test_shingles_ignore_spelling_variants():
     assert (shingle_hashes("قالَ الوزيرُ إنّ الأمر انتهى.") == shingle_hashes("قال الوزير ان الامر انتهي")).all()
 

@@ -40,7 +40,7 @@ MODEL_GAP = "the train-fitted detect model rejects this short fragment (see buil
     ("وقال إنه \"لن يتراجع\".", ["لن يتراجع"]),
     pytest.param("وحذر من \"عواقب وخيمة\" إذا استمر التصعيد.", ["عواقب وخيمة"], marks=pytest.mark.xfail(reason=MODEL_GAP, strict=False)),
     # reported clause: complementizer after a cue, fragment further on
-    pytest.param("وقالت إنها تريد أن ترى \"تحقيقا شاملا\" قبل أي خطوة.", ["تحقيقا شاملا"], marks=pytest.mark.xfail(reason=MODEL_GAP, strict=False)),
+    ("وقالت إنها تريد أن ترى \"تحقيقا شاملا\" قبل أي خطوة.", ["تحقيقا شاملا"]),
     # «إن» with the hamza below reaches back past a long subject to its verb of saying
     ("وقال 40 في المئة من المشاركين في الاستطلاع الذي أجري في ثلاث مدن كبرى خلال الشهر الماضي، إن الأسعار \"ارتفعت بشدة\".",
      ["ارتفعت بشدة"]),

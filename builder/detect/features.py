@@ -113,10 +113,10 @@ def features(text: str, quote: dict, paragraph: tuple[int, int], article: Articl
         f["flag=" + flag] = 1.0
 
     # the hand rules
-    verdict = rules.classify(text, quote, paragraph, article)
+    tie = rules.cue_tie(text, quote, paragraph, article)
+    verdict = rules.classify(text, quote, paragraph, article, tie)
     f["rule=" + (verdict or "quote")] = 1.0
     f[f"rule={verdict or 'quote'}&len={_bucket(n, (1, 2, 4, 7))}"] = 1.0
-    tie = rules.cue_tie(text, quote, paragraph, article)
     f["tie=" + (tie or "none")] = 1.0
     f[f"tie={tie or 'none'}&len={_bucket(n, (1, 2, 4, 7))}"] = 1.0
     if n == 0:

@@ -216,7 +216,10 @@ def person_head_before(text: str, quote: dict, lo: int, hi: int) -> bool:
     return False
 
 
-def classify(text: str, quote: dict, paragraph: tuple[int, int], article: ArticleIndex) -> str | None:
+_UNKNOWN = object()
+
+
+def classify(text: str, quote: dict, paragraph: tuple[int, int], article: ArticleIndex, tie=_UNKNOWN) -> str | None:
     """None when the candidate is a quote, else the reason it is not (rules in detect_rules.json).
 
     Only the first few words are read: every rule below tells short spans apart, so a long
@@ -233,7 +236,8 @@ def classify(text: str, quote: dict, paragraph: tuple[int, int], article: Articl
     rule = quote["candidate"]
     if n_words == limit and rule != "unclosed":
         return None  # long enough to be speech whether or not a cue is near; no name is this long
-    tie = cue_tie(text, quote, paragraph, article)
+    if tie is _UNKNOWN:  # the features pass the tie they computed
+        tie = cue_tie(text, quote, paragraph, article)
     if rule == "unclosed" and tie is None:
         return "unclosed_without_cue"
     if rule == "unopened" and n_words < rules["min_words_unopened"]:

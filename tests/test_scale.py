@@ -254,13 +254,14 @@ def finish_then_die(self):
             os.kill(os.getpid(), signal.SIGKILL)  # as the OOM killer or a power cut would
 
 store.StageWriter.finish_shard = finish_then_die
-build(RunConfig(raw=Path(sys.argv[1]), out=Path(sys.argv[2]), workers=1, quiet=True, shard_size=3, chunk_size=2))
+build(RunConfig(raw=Path(sys.argv[1]), out=Path(sys.argv[2]), workers=1, quiet=True, shard_size=int(sys.argv[4]),
+                shard_bytes=int(sys.argv[5]), chunk_size=2))
 """
 
 
-def killed_build(raw: Path, out: Path, after_shards: int) -> None:
-    result = subprocess.run([sys.executable, "-c", KILL_AFTER_SHARDS, str(raw), str(out), str(after_shards)],
-                            cwd=REPO, env=OFFLINE, capture_output=True, timeout=120)
+def killed_build(raw: Path, out: Path, after_shards: int, shard_size: int = 3, shard_bytes: int = store.SHARD_BYTES) -> None:
+    result = subprocess.run([sys.executable, "-c", KILL_AFTER_SHARDS, str(raw), str(out), str(after_shards),
+                             str(shard_size), str(shard_bytes)], cwd=REPO, env=OFFLINE, capture_output=True, timeout=120)
     assert result.returncode == -signal.SIGKILL, result.stderr.decode()
 
 
@@ -296,6 +297,21 @@ def test_a_killed_build_resumes_from_its_finished_shards(resumable_raw, tmp_path
     assert len(counted) == 15 - 3 * 3  # only the units of the two unfinished shards
     assert digests(tmp_path / "out") == digests(tmp_path / "clean")
     assert sorted(path.name for path in tmp_path.iterdir()) == [".clean.lock", ".out.lock", "clean", "out", "raw"]
+
+
+def test_a_killed_build_sharded_by_bytes_resumes_after_the_units_of_its_finished_shards(resumable_raw, tmp_path, counted):
+    shard_bytes = 450  # two or three of these short articles a shard (200-270 bytes each), as their bytes allow
+    run_build(resumable_raw, tmp_path / "clean", shard_size=1000, shard_bytes=shard_bytes, chunk_size=2)
+    assert len(store.shard_indices(tmp_path / "clean", "ingest")) >= 5
+    counted.clear()
+    killed_build(resumable_raw, tmp_path / "out", after_shards=3, shard_size=1000, shard_bytes=shard_bytes)
+    work = tmp_path / ".out.building"
+    assert store.finished_shards(work, store.STAGES) == 3
+    done = store.units_in_shards(work, 3)
+    assert 3 < done < 15
+    run_build(resumable_raw, tmp_path / "out", shard_size=1000, shard_bytes=shard_bytes, chunk_size=2)
+    assert len(counted) == 15 - done
+    assert digests(tmp_path / "out") == digests(tmp_path / "clean")
 
 
 def test_a_duplicate_of_an_article_in_a_finished_shard_is_still_rejected(resumable_raw, tmp_path):

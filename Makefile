@@ -12,8 +12,8 @@ REPORT_ARTICLES ?= 1000
 # DEDUP=1: one row per repeated quote (the same quote, folded, for the same speaker, in several
 # articles), the row of its earliest article; the copies are left out of `quotes`.
 DEDUP ?= 0
-GOLD ?= ../shared/corpus/dev/gold
-EVAL_RAW ?= ../shared/corpus/dev/articles
+CORPUS ?= ../shared/corpus
+GOLD ?= $(CORPUS)/dev/gold
 HUB_REPO ?=
 PYTHON3 ?= python3
 # Where the per-article stages run: local (processes on this machine) or dask (a LocalCluster of
@@ -39,10 +39,10 @@ OFFLINE := HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1
 DEDUP_FLAG := $(if $(filter 1,$(DEDUP)),--dedup,$(if $(filter 0,$(DEDUP)),,$(error DEDUP must be 0 or 1 (got "$(DEDUP)"))))
 # WORKERS empty: leave the flag out, and the builder uses every core.
 WORKERS_FLAG := $(if $(strip $(WORKERS)),--workers $(WORKERS))
-# `make eval RAW=<dir>` scores that folder; a plain `make eval` scores the dev corpus.
-EVAL_RAW_DIR := $(if $(filter command line environment environment override,$(origin RAW)),$(RAW),$(EVAL_RAW))
+# `make eval RAW=<dir> GOLD=<dir>` scores that folder; a plain `make eval` scores train/ and dev/ apart.
+EVAL_GIVEN := $(filter command line environment environment override,$(origin RAW))
 
-.PHONY: floors snapshot .venv venv-dask build ingest segment detect attribute publish report test eval identity push require-hub-repo names bench bench-real same-output clean
+.PHONY: floors snapshot .venv venv-dask build ingest segment detect attribute publish report test eval train cv identity push require-hub-repo names bench bench-real same-output clean
 
 .venv: $(VENV_STAMP)
 
@@ -79,13 +79,29 @@ test: $(VENV_STAMP)
 	$(OFFLINE) $(PY) -m pytest -q
 
 eval: $(VENV_STAMP)
-	$(OFFLINE) $(PY) -m builder eval --raw "$(EVAL_RAW_DIR)" --gold "$(GOLD)" $(WORKERS_FLAG) --min-confidence $(MIN_CONFIDENCE)
+ifneq ($(EVAL_GIVEN),)
+	$(OFFLINE) $(PY) -m builder eval --raw "$(RAW)" --gold "$(GOLD)" $(WORKERS_FLAG) --min-confidence $(MIN_CONFIDENCE)
+else
+	@echo "== train/ (the shipped models were fitted on it: an in-sample figure)"
+	$(OFFLINE) $(PY) -m builder eval --raw "$(CORPUS)/train/articles" --gold "$(CORPUS)/train/gold" $(WORKERS_FLAG) --min-confidence $(MIN_CONFIDENCE)
+	@echo "== dev/ (never fitted on)"
+	$(OFFLINE) $(PY) -m builder eval --raw "$(CORPUS)/dev/articles" --gold "$(CORPUS)/dev/gold" $(WORKERS_FLAG) --min-confidence $(MIN_CONFIDENCE)
+endif
+
+# Fit the shipped models (builder/resources/models/) on $(CORPUS)/train: deterministic, a few minutes.
+train: $(VENV_STAMP)
+	$(OFFLINE) $(PY) -m builder.train --corpus "$(CORPUS)"
+
+# Cross-validation by outlet over train/ + dev/ (five folds), calibration, dev fitted on train/;
+# writes the figures the test suite's quality floors read (tests/cv_figures.json).
+cv: $(VENV_STAMP)
+	$(OFFLINE) $(PY) -m builder.cv --corpus "$(CORPUS)" --record
 
 # The quality floors of the test suite (tests/quality_floors.json, entry "dev"): the dev corpus's
 # detection F1, speaker accuracy and end-to-end F1 as they are now. Run it, on purpose, when a
 # change moves them (the suite fails below the recorded figures), and commit the file.
 floors: $(VENV_STAMP)
-	$(OFFLINE) $(PY) -m builder eval --raw "$(EVAL_RAW)" --gold "$(GOLD)" $(WORKERS_FLAG) --record-floors tests/quality_floors.json --floors-name dev
+	$(OFFLINE) $(PY) -m builder eval --raw "$(CORPUS)/dev/articles" --gold "$(CORPUS)/dev/gold" $(WORKERS_FLAG) --record-floors tests/quality_floors.json --floors-name dev
 	$(OFFLINE) UPDATE_GOLDEN=1 $(PY) -m pytest -q -s tests/test_golden.py -k recorded_figures
 
 # The golden snapshots of whole articles (tests/data/jawharafm/expected/): every row field, and

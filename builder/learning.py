@@ -39,7 +39,7 @@ class LinearModel:
         return self.bias + sum(weights.get(key, 0.0) * value for key, value in features.items())
 
     def probability(self, features: Features) -> float:
-        return _sigmoid(self.score(features))
+        return sigmoid(self.score(features))
 
     def to_json(self) -> str:
         return json.dumps(
@@ -54,7 +54,7 @@ class LinearModel:
         return cls(node["name"], node["version"], float(node["bias"]), dict(node["weights"]), node.get("meta", {}))
 
 
-def _sigmoid(x: float) -> float:
+def sigmoid(x: float) -> float:
     if x >= 0:
         return 1.0 / (1.0 + math.exp(-x))
     e = math.exp(x)

@@ -100,7 +100,7 @@ OFFICIAL, MCFARLANE = "مسؤول في الخارجية الأميركية", "م
 
 # (the exact words between the marks, what the row must say). Keys: speaker (equal), speaker_in
 # (contained in the speaker), speaker_type, speaker_gender, addressee_in (contained in the
-# addressee; without it the addressee must be null). All ten pass at present. A case the builder gets
+# addressee; without it the addressee must be null). Nine pass at present. A case the builder gets
 # wrong keeps the right expectation and gets marks=pytest.mark.xfail(strict=True, reason=...).
 SEED_QUOTES = [
     pytest.param(
@@ -146,7 +146,11 @@ SEED_QUOTES = [
     pytest.param(
         "لم يتم جلب متطوعين جدد للجهاز منذ تشرين الثاني عام 2018",
         {"speaker_in": "المفتش العام", "speaker_type": "document"},
-        id="09-inspector-general-report"),
+        id="09-inspector-general-report",
+        marks=pytest.mark.xfail(strict=True, reason=(
+            "the learned ranker (speaker/1) prefers McFarlane, quoted in the paragraph before, over the "
+            "report that opens this sentence with «مشيرا»: on train/ + dev/ the previous source wins "
+            "such participle quotes more often than not (make cv); the hand rules alone get it right"))),
     pytest.param(
         "لهذا السبب ان هذا الحوار حيوي جدا. علينا ان نعمل مع العراقيين وفقا لصورة شاملة تتخللها جميع هذه الأمور "
         "الأمنية والدفاعية، بالإضافة الى نظرتهم بخصوص قدراتهم",

@@ -1,6 +1,7 @@
-"""Stage 4, attribute: who said each quote, to whom, with which cue.
+"""The hand rules of attribution: speech events, their sources, and each quote's rule choice.
 
-Pure: attribute(article, segments, detected) -> {article_id, quotes: [rows]}.
+The learned attribution (builder.attribute) reads candidates and features from `analyse`;
+`attribute` here gives the rows of the rules alone.
 
 How it works, in the order of Arabic news writing:
 1. Every speech cue outside the quotes (قال، أضافت، مشيرا، بحسب، قوله ...) is a speech event.
@@ -1423,12 +1424,34 @@ def _quote_event(events: list[Event], starts: list[int], ctx: ArticleContext, ex
     return None, "none"
 
 
-def attribute(article: dict, segments: dict, detected: dict, person_spans: list[tuple[int, int]] | None = None) -> dict:
-    """{article_id, quotes: [rows]} following the row contract."""
+@dataclass
+class RuleChoice:
+    """What the hand rules say of one quote: its event (cue), speaker, rule and confidence."""
+
+    event: Event | None
+    pattern: str
+    speaker: Speaker | None
+    rule: str
+    confidence: float
+
+
+@dataclass
+class Analysis:
+    """The rules' reading of one article: its context, resolver, speech events and, per quote,
+    the rules' choice. The learned attribution reads its candidates and features from it."""
+
+    ctx: ArticleContext
+    resolver: Resolver
+    events: list[Event]
+    choices: list[RuleChoice]
+
+
+def analyse(article: dict, segments: dict, detected: dict, person_spans: list[tuple[int, int]] | None = None) -> Analysis | None:
+    """The hand rules over one article (None when it has no quote)."""
     text = article["text"]
     quotes = detected["quotes"]
     if not quotes:
-        return {"article_id": article["article_id"], "quotes": []}  # nothing to attribute: skip the name search
+        return None  # nothing to attribute: skip the name search
     all_words = index_words(text)  # tokenized once; later words(text, a, b) calls slice this list
     if person_spans is None:
         person_spans = _person_spans(text, all_words, [(quote["start"], quote["end"]) for quote in quotes])
@@ -1439,34 +1462,54 @@ def attribute(article: dict, segments: dict, detected: dict, person_spans: list[
     resolver = Resolver(ctx)
     events = find_events(ctx, resolver)
     event_starts = [e.start for e in events]
-    rows = []
+    choices = []
     previous_speaker: Speaker | None = None
-    for quote, extent in zip(quotes, ctx.quote_extents):
+    for extent in ctx.quote_extents:
         event, pattern = _quote_event(events, event_starts, ctx, extent)
-        row = _base_row(article["article_id"], text, quote, segments["sentences"])
         if event is not None and event.speaker is not None:
             speaker, rule_name, confidence = event.speaker, event.rule, event.confidence
             if pattern == "after" and rule_name in (rule("verb_first")[0], rule("subject_first")[0]):
                 rule_name, confidence = rule("after_quote")
-            _fill_cue(row, text, event)
         elif event is not None:
             speaker = previous_speaker
             rule_name, confidence = rule("cue_without_source")
-            _fill_cue(row, text, event)
         else:
             speaker = _nearest_previous(events, extent[0]) or previous_speaker
             rule_name, confidence = rule("nearest_previous")
         if speaker is None or not speaker.name:
+            speaker = None
             rule_name, confidence = rule("unknown")
-            row.update(speaker=None, speaker_type="unknown", attribution_rule=rule_name, confidence=confidence)
         else:
             if speaker.kind == "person" and speaker.role is None:
                 speaker = Speaker(speaker.name, speaker.kind, speaker.mention, resolver.role_of(speaker.name), speaker.gender)
-            _fill_speaker(row, text, speaker)
-            row.update(attribution_rule=rule_name, confidence=confidence)
             previous_speaker = speaker
+        choices.append(RuleChoice(event, pattern, speaker, rule_name, confidence))
+    return Analysis(ctx, resolver, events, choices)
+
+
+def attribute(article: dict, segments: dict, detected: dict, person_spans: list[tuple[int, int]] | None = None) -> dict:
+    """{article_id, quotes: [rows]} by the hand rules alone (the learned attribution's baseline)."""
+    analysis = analyse(article, segments, detected, person_spans)
+    if analysis is None:
+        return {"article_id": article["article_id"], "quotes": []}
+    return {"article_id": article["article_id"], "quotes": rule_rows(article, segments, detected, analysis)}
+
+
+def rule_rows(article: dict, segments: dict, detected: dict, analysis: Analysis) -> list[dict]:
+    """The rows the rules' choices give."""
+    text = article["text"]
+    rows = []
+    for quote, choice in zip(detected["quotes"], analysis.choices):
+        row = _base_row(article["article_id"], text, quote, segments["sentences"])
+        if choice.event is not None:
+            _fill_cue(row, text, choice.event)
+        if choice.speaker is None:
+            row.update(speaker=None, speaker_type="unknown", attribution_rule=choice.rule, confidence=choice.confidence)
+        else:
+            _fill_speaker(row, text, choice.speaker)
+            row.update(attribution_rule=choice.rule, confidence=choice.confidence)
         rows.append(row)
-    return {"article_id": article["article_id"], "quotes": rows}
+    return rows
 
 
 def _nearest_previous(events: list[Event], pos: int) -> Speaker | None:

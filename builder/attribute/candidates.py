@@ -69,7 +69,9 @@ def quote_candidates(analysis: Analysis, index: int, previous: list[Speaker]) ->
         found.append(Candidate(choice.speaker, "rule", choice.event))
 
     events = analysis.events
-    starts = [event.start for event in events]
+    starts = analysis.cache.get("event_starts")
+    if starts is None:
+        starts = analysis.cache["event_starts"] = [event.start for event in events]
     lo, hi = bisect_left(starts, window_start), bisect_right(starts, window_end)
     before = [event for event in events[lo:hi] if event.end <= start]
     after = [event for event in events[lo:hi] if event.start >= end]

@@ -60,6 +60,17 @@ def _shape(word: str) -> dict[str, str]:
             "verb_like": str(bare[:1] in "يت" and len(bare) in (4, 5) and not key.startswith("ال"))}
 
 
+def _article_counts(analysis: Analysis) -> tuple[Counter, Counter]:
+    """How often each source is the subject of a speech event, and how often each person is named,
+    in the whole article: counted once per article, read for every quote."""
+    counts = analysis.cache.get("counts")
+    if counts is None:
+        events = Counter(fold(e.speaker.name) for e in analysis.events if e.speaker is not None and e.speaker.name)
+        persons = Counter(fold(analysis.resolver.canonical(span)) for span in analysis.ctx.persons)
+        counts = analysis.cache["counts"] = (events, persons)
+    return counts
+
+
 class QuoteContext:
     """Per-quote facts the candidates are compared with."""
 
@@ -76,12 +87,11 @@ class QuoteContext:
         own = event.speaker if event is not None else None
         self.own_source = fold(own.name) if own is not None and own.name and event.sentence == self.sentence else ""
         self.cue_kind = "none" if event is None else ("continuation" if event.cue.continuation else event.cue.kind)
-        self.event_names = Counter(fold(e.speaker.name) for e in analysis.events if e.speaker is not None and e.speaker.name)
+        self.event_names, self.person_mentions = _article_counts(analysis)
         self.support = Counter(fold(candidate.name) for candidate in candidates)
         self.origins_by_name: dict[str, set[str]] = {}
         for candidate in candidates:
             self.origins_by_name.setdefault(fold(candidate.name), set()).add(candidate.origin)
-        self.person_mentions = Counter(fold(analysis.resolver.canonical(span)) for span in ctx.persons) if ctx.persons else Counter()
 
 
 def candidate_features(qc: QuoteContext, candidate: Candidate) -> dict[str, float]:

@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_left, bisect_right
 from itertools import accumulate
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache, lru_cache
 
 from builder.cues import Cue, lookup as cue_lookup
@@ -1444,6 +1444,8 @@ class Analysis:
     resolver: Resolver
     events: list[Event]
     choices: list[RuleChoice]
+    # Per-article lookups the learned attribution reads for every quote, filled once by it.
+    cache: dict = field(default_factory=dict)
 
 
 def analyse(article: dict, segments: dict, detected: dict, person_spans: list[tuple[int, int]] | None = None) -> Analysis | None:

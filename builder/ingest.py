@@ -295,11 +295,13 @@ def _refused(path: Path, rel: str, root: Path) -> Rejected | None:
     return refusal
 
 
-def iter_sources(raw_dir: Path, columns=None) -> Iterator[Source | Rejected]:
+def iter_sources(raw_dir: Path, columns=None, digests=None) -> Iterator[Source | Rejected]:
     """Every input unit under raw_dir in a stable order; unreadable ones as Rejected.
 
     Files other than .txt are read by builder/sources.py, with the id and text `columns` it names
-    (a sources.Columns; None: `id` and `text`).
+    (a sources.Columns; None: `id` and `text`). digests: called with (path relative to RAW, sha256
+    of the file) for every file read, in this order, from the bytes read here (RAW is read once:
+    the input list of the manifest needs no pass of its own); files refused unread get none.
     """
     from builder.sources import DEFAULT_COLUMNS, iter_units
 
@@ -318,14 +320,31 @@ def iter_sources(raw_dir: Path, columns=None) -> Iterator[Source | Rejected]:
                 refusal.path = rel
                 yield refusal
                 continue
+            if digests is not None:
+                digests(rel, hashlib.sha256(payload).hexdigest())
             yield Source(rel, None, payload)
         else:
-            yield from iter_units(path, rel, columns or DEFAULT_COLUMNS)
+            yield from iter_units(path, rel, columns or DEFAULT_COLUMNS, digests)
+
+
+def iter_input_states(raw_dir: Path) -> Iterator[tuple[str, list[int] | None]]:
+    """(relative path, [size, mtime_ns, ctime_ns]) of every article file under raw_dir, in the
+    order of `iter_input_files`, without reading any: what a resumed build compares to know its
+    inputs did not change (as make and rsync do). A rewrite that restores the mtime still changes
+    the ctime, which no user call sets. None for a file that cannot be stat'ed."""
+    for path, rel in iter_input_files(raw_dir):
+        try:
+            info = path.stat()
+        except OSError:
+            yield rel, None
+            continue
+        yield rel, [info.st_size, info.st_mtime_ns, info.st_ctime_ns]
 
 
 def iter_input_digests(raw_dir: Path) -> Iterator[tuple[str, str]]:
     """(relative path, sha256) of every article file under raw_dir, in the order of
-    `iter_input_files`, one file at a time; links out of RAW are not read."""
+    `iter_input_files`, one file at a time; links out of RAW are not read. A pass of its own, for
+    checks: a build takes the same digests from its one read of RAW (`iter_sources`' digests)."""
     root = Path(raw_dir).resolve()
     for path, rel in iter_input_files(raw_dir):
         if _refused(path, rel, root) is None:

@@ -7,7 +7,8 @@ whatever the engine and WORKERS are. The main process alone reads RAW and writes
 alone sees every article_id, so it rejects duplicates in input order.
 
 Memory stays flat in the corpus size: RAW is streamed, few tasks are in flight, shards are written
-as they complete, the input files' hashes go to a list on disk, and the article_ids seen so far
+as they complete, the input files' hashes (taken from the bytes as they are read: RAW is read
+once) go to a list on disk, and the article_ids seen so far
 live in an on-disk index. A build killed part-way leaves its finished shards in the work folder
 (`.<out>.building`); the next build of the same inputs with the same code resumes after them (see
 `_resume_point`).
@@ -34,7 +35,7 @@ from builder import store
 from builder.budget import DEFAULT_ARTICLE_TIMEOUT, ArticleTimeout, article_budget
 from builder.engines import ordered_map as engine_map
 from builder.errors import BuildError
-from builder.ingest import Rejected, Source, ingest_source, iter_input_digests, iter_input_files, iter_sources
+from builder.ingest import Rejected, Source, ingest_source, iter_input_files, iter_input_states, iter_sources
 from builder.store import STAGES
 
 # Articles per pool task: small enough to balance two workers on a few dozen articles, large
@@ -221,19 +222,42 @@ def _run_from_raw(raw: Path, work: Path, stages: tuple[str, ...], config: RunCon
 
     resume: keep the shards a killed build of the same inputs finished, and skip their inputs.
     """
-    # The input list is streamed to disk (never held: millions of files), first in the work
-    # folder's root, where the stage writer's fresh ingest folder does not remove it.
-    listing = work / (store.INPUT_LIST_FILE + store.PARTIAL)
-    listing.unlink(missing_ok=True)  # left by a killed build
-    inputs = store.write_input_list(listing, iter_input_digests(raw))
-    finished = _resume_point(work, raw, inputs["sha256"], stages, config, keep=listing) if resume else 0
-    # Rejected is an exception whose pickling loses its fields: turn it into data before it
-    # travels to a worker.
-    units = (_listing_reject(unit) if isinstance(unit, Rejected) else unit
-             for unit in iter_sources(raw, config.columns))
-    units = islice(units, store.units_in_shards(work, finished), None)
+    finished = _resume_point(work, raw, _input_states_sha256(raw), stages, config) if resume else 0
+    # The input list is streamed to disk as RAW is read (never held: millions of files), first in
+    # the work folder's root, where the stage writer's fresh ingest folder does not remove it.
+    listing_path = work / (store.INPUT_LIST_FILE + store.PARTIAL)
+    listing_path.unlink(missing_ok=True)  # left by a killed build
+    with store.InputList(listing_path) as listing:
+        read_to_end: list[bool] = []
+        summary = _run_units(raw, work, stages, config, finished, listing, read_to_end)
+    if not read_to_end:  # the input list would miss files: never publish it
+        raise RuntimeError("RAW was not read to its end, yet every task is done")
+    if not summary.articles_in and not finished:
+        raise BuildError(f"RAW folder {raw} holds no articles (only empty *.jsonl files)")
+    inputs = listing.summary()
+    ingest_dir = store.stage_dir(work, "ingest")
+    os.replace(listing_path, ingest_dir / store.INPUT_LIST_FILE)
+    summary_path = ingest_dir / store.INPUTS_FILE
+    summary_path.unlink(missing_ok=True)  # written already if a resumed build was killed while publishing
+    store.write_json(summary_path, {"raw": str(raw), **inputs})
+    return summary
+
+
+def _run_units(raw: Path, work: Path, stages: tuple[str, ...], config: RunConfig, finished: int,
+               listing: store.InputList, read_to_end: list) -> Summary:
+    """RAW's units (after those of the `finished` shards) through the stages into the shards;
+    every file's sha256, taken from the bytes as they are read, into listing (RAW is read once)."""
+    def units() -> Iterator:
+        for unit in iter_sources(raw, config.columns, digests=listing.add):
+            # Rejected is an exception whose pickling loses its fields: turn it into data before
+            # it travels to a worker.
+            yield _listing_reject(unit) if isinstance(unit, Rejected) else unit
+        read_to_end.append(True)
+
+    # The units of the finished shards are read too (for their files' digests), not processed.
+    remaining = islice(units(), store.units_in_shards(work, finished), None)
     tasks = ((shard, stages, chunk, config.article_timeout)
-             for shard, chunk in _chunks(units, config, first_shard=finished))
+             for shard, chunk in _chunks(remaining, config, first_shard=finished))
     with _IdIndex(work / _ID_INDEX) as ids:
         for shard in range(finished):
             for article in store.read_jsonl(store.shard_path(work, "ingest", shard)):
@@ -249,15 +273,7 @@ def _run_from_raw(raw: Path, work: Path, stages: tuple[str, ...], config: RunCon
             return _rejected(article, "ingest", "duplicate_id",
                              f"article_id {article['article_id']!r} is already used by {first}")
 
-        summary = _write_outcomes(work, stages, tasks, config, stages[-1], reject_duplicates, keep_below=finished)
-    if not summary.articles_in and not finished:
-        raise BuildError(f"RAW folder {raw} holds no articles (only empty *.jsonl files)")
-    ingest_dir = store.stage_dir(work, "ingest")
-    os.replace(listing, ingest_dir / store.INPUT_LIST_FILE)
-    summary_path = ingest_dir / store.INPUTS_FILE
-    summary_path.unlink(missing_ok=True)  # written already if a resumed build was killed while publishing
-    store.write_json(summary_path, {"raw": str(raw), **inputs})
-    return summary
+        return _write_outcomes(work, stages, tasks, config, stages[-1], reject_duplicates, keep_below=finished)
 
 
 _ID_INDEX = ".article_ids.sqlite"
@@ -293,14 +309,23 @@ class _IdIndex:
         self.path.unlink(missing_ok=True)
 
 
-def _resume_point(work: Path, raw: Path, inputs_sha256: str, stages: tuple[str, ...], config: RunConfig,
-                  keep: Path) -> int:
+def _input_states_sha256(raw: Path) -> str:
+    """sha256 of the list of RAW's files with their size, mtime and ctime (nothing is read): the
+    same list means the same inputs, as make and rsync judge it."""
+    digest = hashlib.sha256()
+    for rel, state in iter_input_states(raw):
+        digest.update((store.dumps([rel, state]) + "\n").encode("utf-8", errors="surrogatepass"))
+    return digest.hexdigest()
+
+
+def _resume_point(work: Path, raw: Path, input_states: str, stages: tuple[str, ...], config: RunConfig) -> int:
     """How many shards of the work folder a build may keep: those a killed build finished, when it
-    built the same inputs (RAW, the sha256 of its input list, which holds every file's sha256, the
-    id and text columns) with the same code and shard size. Anything else in the work folder but
-    keep is removed, and this build's key recorded.
+    built the same inputs (RAW, the sha256 of the list of its files with their size, mtime and
+    ctime: a file rewritten since, even to the same size and mtime, changes it; the id and text
+    columns) with the same code and shard size. Anything else in the work folder is removed, and
+    this build's key recorded.
     """
-    key = {"raw": str(raw), "inputs": inputs_sha256,
+    key = {"raw": str(raw), "input_states": input_states,
            "columns": config.columns.as_dict() if config.columns is not None else None,
            "shard_size": config.shard_size, "shard_bytes": config.shard_bytes, "stages": list(stages),
            "code": _code_digest()}
@@ -311,8 +336,7 @@ def _resume_point(work: Path, raw: Path, inputs_sha256: str, stages: tuple[str, 
     except (OSError, ValueError):
         pass
     for child in work.iterdir():
-        if child != keep:
-            shutil.rmtree(child) if child.is_dir() and not child.is_symlink() else child.unlink()
+        shutil.rmtree(child) if child.is_dir() and not child.is_symlink() else child.unlink()
     temporary = path.with_name(path.name + store.PARTIAL)
     temporary.write_text(json.dumps(key, sort_keys=True), encoding="utf-8")
     os.replace(temporary, path)

@@ -13,18 +13,26 @@ The article id and text are read from the columns `id` and `text`; `Columns` nam
 
 Nothing here holds more than one record batch (or one line) of a file: memory does not grow with
 the corpus. Nothing in the input is evaluated or unpickled.
+
+Each file's sha256 (the input list of the manifest) is computed from the bytes as they are read,
+not in a pass of its own: `iter_units` hands it to its `digests` callback once the file is read
+to its end. JSONL files are read front to back, so the digest is of exactly the bytes read; a
+table is read by pyarrow where it likes (the footer first, only the wanted columns), so a table
+file is hashed in one streamed read just before pyarrow reads it, from the page cache.
 """
 
 from __future__ import annotations
 
 import gzip
+import hashlib
+import io
 import json
 import os
 import zlib
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 from builder.ingest import OPTIONAL_FIELDS, Rejected, Source
 
@@ -116,20 +124,27 @@ def _is_dir(entry: os.DirEntry) -> bool:
         return False
 
 
-def iter_units(path: Path, rel: str, columns: Columns = DEFAULT_COLUMNS) -> Iterator[Source | Rejected]:
+# A digest callback: (path relative to RAW, sha256 hex digest of the whole file).
+Digests = Callable[[str, str], None]
+
+
+def iter_units(path: Path, rel: str, columns: Columns = DEFAULT_COLUMNS,
+               digests: Digests | None = None) -> Iterator[Source | Rejected]:
     """The input units of one non-.txt article file, in file order.
 
     A file that stops being readable part-way (a truncated .gz, a corrupt parquet page) yields
     the units read so far and then one Rejected for the rest, so the build goes on.
+    digests: called with (rel, the file's sha256) once the file is read, unless it could not be
+    read at all.
     """
     suffix = suffix_of(path)
     try:
         if suffix in JSONL:
-            yield from _jsonl_units(path, rel, columns, gzipped=suffix == ".jsonl.gz")
-        elif suffix == ".parquet":
-            yield from _table_units(rel, columns, _Parquet(path))
-        elif suffix == ".arrow":
-            yield from _table_units(rel, columns, _Arrow(path))
+            yield from _jsonl_units(path, rel, columns, gzipped=suffix == ".jsonl.gz", digests=digests)
+        elif suffix in TABLES:
+            if digests is not None:
+                digests(rel, _file_sha256(path))  # before pyarrow reads it: see the module's docstring
+            yield from _table_units(rel, columns, _Parquet(path) if suffix == ".parquet" else _Arrow(path))
         else:
             raise ValueError(f"{rel}: not an article file of a known format")
     except _Unreadable as error:
@@ -151,18 +166,69 @@ def _unreadable(rel: str, line: int | None, error: BaseException, reason: str = 
     return rejected
 
 
+def _file_sha256(path: Path) -> str:
+    with open(path, "rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
+
+
+class HashingReader(io.RawIOBase):
+    """A binary file read through this object is hashed as it is read (sha256 of the bytes read);
+    `finish` reads what was left unread (a corrupt .gz stops early) into the hash and returns it."""
+
+    def __init__(self, handle):
+        self.handle = handle
+        self.digest = hashlib.sha256()
+        self.name = getattr(handle, "name", "")
+        self.mode = "rb"  # gzip.GzipFile asks
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        count = self.handle.readinto(buffer)
+        if count:
+            self.digest.update(memoryview(buffer)[:count])
+        return count
+
+    def read(self, size: int = -1) -> bytes:  # gzip reads through here: no extra copy
+        data = self.handle.read(size)
+        self.digest.update(data)
+        return data
+
+    def finish(self) -> str:
+        while chunk := self.handle.read(1 << 20):
+            self.digest.update(chunk)
+        return self.digest.hexdigest()
+
+
 # --- JSON lines ---------------------------------------------------------------------------------
 
-def _jsonl_units(path: Path, rel: str, columns: Columns, *, gzipped: bool) -> Iterator[Source]:
-    opener = gzip.open if gzipped else open
+READ_BUFFER = 1 << 20
+
+
+def _jsonl_units(path: Path, rel: str, columns: Columns, *, gzipped: bool,
+                 digests: Digests | None = None) -> Iterator[Source]:
+    """The lines of a .jsonl or .jsonl.gz file; the file's own bytes hashed as they are read."""
     number = 0
-    with opener(path, "rb") as handle:
-        try:
-            for number, line in enumerate(handle, start=1):
-                if line.strip():
-                    yield Source(rel, number, line if columns.is_default else _renamed_line(line, columns))
-        except (OSError, EOFError, zlib.error) as error:  # a truncated or corrupt .gz
-            raise _Unreadable(_unreadable(rel, number + 1, error)) from None
+    failure = None
+    with open(path, "rb", buffering=0) as raw:
+        hashed = HashingReader(raw)
+        with gzip.GzipFile(fileobj=hashed, mode="rb") if gzipped else io.BufferedReader(hashed, READ_BUFFER) as handle:
+            try:
+                for number, line in enumerate(handle, start=1):
+                    if line.strip():
+                        yield Source(rel, number, line if columns.is_default else _renamed_line(line, columns))
+            except (OSError, EOFError, zlib.error) as error:  # a truncated or corrupt .gz
+                failure = _Unreadable(_unreadable(rel, number + 1, error))
+        if digests is not None:
+            try:
+                sha256 = hashed.finish()
+            except OSError:  # the file itself cannot be read on: no digest, as for a file not read at all
+                sha256 = None
+            if sha256 is not None:
+                digests(rel, sha256)
+    if failure is not None:
+        raise failure
 
 
 def _renamed_line(line: bytes, columns: Columns) -> bytes:

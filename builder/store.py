@@ -103,19 +103,35 @@ def write_jsonl(path: Path, records: Iterable[dict]) -> None:
             handle.write(dumps(record) + "\n")
 
 
-def write_input_list(path: Path, digests: Iterable[tuple[str, str]]) -> dict:
-    """One {"path", "sha256"} line per input file, streamed into a new file; {"files": how many,
-    "sha256": of the lines written, so of the file}. Only the running hash stays in memory, so
-    millions of input files cost no more than one.
-    """
-    files, digest = 0, hashlib.sha256()
-    with open(path, "xb") as handle:
-        for rel, sha256 in digests:
-            line = (dumps({"path": rel, "sha256": sha256}) + "\n").encode("utf-8")
-            handle.write(line)
-            digest.update(line)
-            files += 1
-    return {"files": files, "sha256": digest.hexdigest()}
+class InputList:
+    """The input list (INPUT_LIST_FILE), written as the files are read: `add(rel, sha256)` appends
+    one {"path", "sha256"} line to a new file; `summary()`: {"files": how many, "sha256": of the
+    lines written, so of the file}. Only the running hash stays in memory, so millions of input
+    files cost no more than one."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.handle = open(path, "xb")
+        self.files = 0
+        self.digest = hashlib.sha256()
+
+    def add(self, rel: str, sha256: str) -> None:
+        line = (dumps({"path": rel, "sha256": sha256}) + "\n").encode("utf-8")
+        self.handle.write(line)
+        self.digest.update(line)
+        self.files += 1
+
+    def summary(self) -> dict:
+        return {"files": self.files, "sha256": self.digest.hexdigest()}
+
+    def close(self) -> None:
+        self.handle.close()
+
+    def __enter__(self) -> "InputList":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
 
 def finished_shards(out: Path, stages: Iterable[str]) -> int:

@@ -321,12 +321,40 @@ def test_a_duplicate_of_an_article_in_a_finished_shard_is_still_rejected(resumab
     assert (reject["reason"], reject["source_line"]) == ("duplicate_id", 15) and "line 3" in reject["message"]
 
 
-def test_changed_inputs_are_built_from_scratch(resumable_raw, tmp_path, counted):
-    killed_build(resumable_raw, tmp_path / "out", after_shards=2)
-    with open(resumable_raw / "feed.jsonl", "a", encoding="utf-8") as handle:
+def _append_an_article(feed: Path) -> None:
+    with open(feed, "a", encoding="utf-8") as handle:
         handle.write(json.dumps({"id": "new", "text": BODIES[0]}, ensure_ascii=False) + "\n")
+
+
+def _touch(feed: Path) -> None:
+    """The same bytes, a later mtime (a resumed build reads no file before deciding)."""
+    info = feed.stat()
+    os.utime(feed, ns=(info.st_atime_ns, info.st_mtime_ns + 10**9))
+
+
+def _rewrite_keeping_size_and_mtime(feed: Path) -> None:
+    """Other bytes of the same length, the mtime put back (as `cp -p` or `rsync -t` would): only
+    the ctime, which no user call sets, tells."""
+    info = feed.stat()
+    data = feed.read_bytes()
+    changed = data.replace("a000".encode(), "a999".encode(), 1)
+    assert changed != data and len(changed) == len(data)
+    feed.write_bytes(changed)
+    os.utime(feed, ns=(info.st_atime_ns, info.st_mtime_ns))
+    assert (feed.stat().st_size, feed.stat().st_mtime_ns) == (info.st_size, info.st_mtime_ns)
+
+
+@pytest.mark.parametrize("change, units", [(_append_an_article, 16), (_touch, 15),
+                                           (_rewrite_keeping_size_and_mtime, 15)])
+def test_changed_inputs_are_built_from_scratch(resumable_raw, tmp_path, counted, change, units):
+    killed_build(resumable_raw, tmp_path / "out", after_shards=2)
+    work = tmp_path / ".out.building"
+    assert store.finished_shards(work, store.STAGES) == 2
+    change(resumable_raw / "feed.jsonl")
     run_build(resumable_raw, tmp_path / "out", shard_size=3, chunk_size=2)
-    assert len(counted) == 16
+    assert len(counted) == units  # every unit processed again: no shard of the old bytes kept
+    run_build(resumable_raw, tmp_path / "clean", shard_size=3, chunk_size=2)
+    assert digests(tmp_path / "out") == digests(tmp_path / "clean")
 
 
 def test_a_build_killed_while_publishing_redoes_only_publish(resumable_raw, tmp_path, monkeypatch):

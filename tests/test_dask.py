@@ -91,3 +91,32 @@ def test_an_unreachable_scheduler_is_a_clear_error(corpus, tmp_path):
                              "--engine", "dask", "--quiet"], cwd=REPO, env=env, capture_output=True, timeout=120)
     assert result.returncode == 2 and "Dask scheduler at tcp://127.0.0.1:9" in result.stderr.decode()
     assert not (tmp_path / "out").exists()
+
+
+def _pid_tainting_on(item):
+    """(item, this process's pid, whether an article's budget cut code here): item "cut" leaves the
+    process tainted as an article past its budget does (builder/budget.py); the others take a
+    moment, so the tasks spread over the workers."""
+    import time
+
+    from builder import budget
+
+    if item == "cut":
+        budget._taint()
+    else:
+        time.sleep(0.2)
+    return item, os.getpid(), budget.tainted()
+
+
+def test_a_dask_worker_cut_by_an_article_budget_is_restarted():
+    from builder.engines import dask as engine
+
+    items = [0, "cut", *range(1, 25)]
+    results = list(engine.ordered_map(_pid_tainting_on, items, workers=2))
+    assert [item for item, _pid, _tainted in results] == items  # all, in order (a task lost to the restart runs again)
+    (cut,) = [pid for item, pid, _tainted in results if item == "cut"]
+    # The restart happens when the driver takes the cut task's result, before it submits more: the
+    # tasks submitted after it never run in the cut process.
+    submitted_after = 2 + engine.IN_FLIGHT_PER_THREAD * 2 - 1
+    assert all(pid != cut and not tainted for _item, pid, tainted in results[submitted_after:])
+    assert len({pid for _item, pid, _tainted in results}) == 3  # the two workers and the cut one's replacement

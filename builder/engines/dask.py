@@ -9,12 +9,18 @@ flight, so memory stays flat here and on the workers.
 
 Starting and stopping are bounded by START_TIMEOUT and CLOSE_TIMEOUT, so a cluster that does not
 come up (or does not go down) fails the build with a message instead of hanging it.
+
+A worker process where an article's time budget cut the code at an arbitrary point
+(builder/budget.py: "tainted") is restarted by its nanny once its result comes back, as the local
+engine replaces such a worker; a worker without a nanny cannot be restarted from here, and the
+build says so once on stderr.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import sys
 from collections import deque
 from contextlib import contextmanager
 from typing import Callable, Iterable, Iterator
@@ -31,20 +37,58 @@ def ordered_map(function: Callable, items: Iterable, *, workers: int, scheduler:
     """function over items on a Dask cluster, results in input order."""
     with client_for(workers=workers, scheduler=scheduler) as client:
         threads = max(1, sum(client.nthreads().values()))
+        replacer = _Replacer(client)
         pending: deque = deque()
         for item in items:
-            pending.append(client.submit(function, item, pure=False))
+            pending.append(client.submit(_reporting_taint, function, item, pure=False))
             if len(pending) >= IN_FLIGHT_PER_THREAD * threads:
-                yield _result(pending.popleft())
+                yield replacer.result(pending.popleft())
         while pending:
-            yield _result(pending.popleft())
+            yield replacer.result(pending.popleft())
 
 
-def _result(future):
-    try:
-        return future.result()
-    finally:
-        future.release()
+def _reporting_taint(function: Callable, item):
+    """(function(item), None), or with (worker address, pid) in place of None when an article's
+    budget has interrupted code in this worker process (builder.budget.tainted)."""
+    from builder import budget
+
+    result = function(item)
+    if not budget.tainted():
+        return result, None
+    import distributed
+
+    return result, (distributed.get_worker().address, os.getpid())
+
+
+class _Replacer:
+    """Results of the futures, and a restart for each tainted worker process, once."""
+
+    def __init__(self, client):
+        self.client = client
+        self.done: set[tuple[str, int]] = set()
+
+    def result(self, future):
+        try:
+            result, tainted = future.result()
+        finally:
+            future.release()
+        if tainted is not None and tainted not in self.done:
+            self.done.add(tainted)
+            self.restart(*tainted)
+        return result
+
+    def restart(self, address: str, pid: int) -> None:
+        info = self.client.scheduler_info(n_workers=-1)["workers"].get(address)
+        if info is None:  # gone already (restarted for another reason, or the cluster shrank)
+            return
+        if not info.get("nanny"):
+            print(f"warning: an article's time budget interrupted the Dask worker at {address} (pid {pid}), "
+                  f"which has no nanny to restart it: restart it before the next build", file=sys.stderr)
+            return
+        status = self.client.restart_workers([address], timeout=START_TIMEOUT, raise_for_error=False)
+        if status.get(address) != "OK":
+            print(f"warning: the Dask worker at {address} (pid {pid}), interrupted by an article's time budget, "
+                  f"could not be restarted: {status.get(address)}", file=sys.stderr)
 
 
 def _import_distributed():

@@ -208,11 +208,12 @@ READ_BUFFER = 1 << 20
 
 def _jsonl_units(path: Path, rel: str, columns: Columns, *, gzipped: bool,
                  digests: Digests | None = None) -> Iterator[Source]:
-    """The lines of a .jsonl or .jsonl.gz file; the file's own bytes hashed as they are read."""
+    """The lines of a .jsonl or .jsonl.gz file; with digests, the file's own bytes hashed as they
+    are read."""
     number = 0
     failure = None
     with open(path, "rb", buffering=0) as raw:
-        hashed = HashingReader(raw)
+        hashed = HashingReader(raw) if digests is not None else raw
         with gzip.GzipFile(fileobj=hashed, mode="rb") if gzipped else io.BufferedReader(hashed, READ_BUFFER) as handle:
             try:
                 for number, line in enumerate(handle, start=1):

@@ -151,29 +151,23 @@ def features(text: str, quote: dict, paragraph: tuple[int, int], article: Articl
     if glued:
         f["glued=" + glued] = 1.0
 
-    # inside the marks
+    # inside the marks: what each word is, looked up once per word (see _inside_word)
     lists = word_lists()
-    names, common = _name_tokens(), _common_words()
-    function = sum(fkey(w) in lists["function"] for w, _, _ in content)
-    named = sum(_normalized(w) in names and _normalized(w) not in common for w, _, _ in content)
-    first_person = any(fkey(w) in _FIRST_SECOND for w, _, _ in content)
-    digits = sum(any(c.isdigit() for c in w) for w, _, _ in content)
-    latin = sum(w.isascii() and w.isalpha() for w, _, _ in content)
-    defined = sum(fold_key(w).startswith(("ال", "وال", "بال", "لل")) for w, _, _ in content)
+    (function, named, first_person, digits, latin, defined, known, tanween, accusative,
+     cues_inside) = map(sum, zip(*[_inside_word(w) for w, _, _ in content]))
     f["function_share"] = function / n
     f["name_share"] = named / n
     f["definite_share"] = defined / n
     # Words ANERcorp never has inside a person name are ordinary vocabulary; a span of words outside
     # it is a name, a brand or a transliteration («جالكسي أس6», «فيفث إلمنت»).
-    known = sum(_known(w, common) for w, _, _ in content)
     f["common_share"] = known / n
     if known == 0:
         f["no_common_word"] = 1.0
-    if any(w.endswith(("اً", "ًا")) for w, _, _ in content):
+    if tanween:
         f["tanween_fath"] = 1.0
     # an indefinite word in the accusative («تحقيقا شاملا», «خطأ تاريخيا»): the case a verb's
     # object or a description takes, which names and titles rarely end in
-    if any(len(k) >= 4 and k.endswith("ا") and not k.startswith("ال") for k in (fold_key(w) for w, _, _ in content)):
+    if accusative:
         f["accusative_ending"] = 1.0
     if n <= 3:
         f[f"short&function={min(function, 1)}"] = 1.0
@@ -193,7 +187,6 @@ def features(text: str, quote: dict, paragraph: tuple[int, int], article: Articl
         f["inner_comma"] = 1.0
     if inner[-1:] in ".!?؟…":
         f["ends_with_stop"] = 1.0
-    cues_inside = sum(cue_of(w) is not None for w, _, _ in content)
     if cues_inside:
         f["cue_inside"] = 1.0
     f["first=" + _bare(content[0][0])] = 1.0
@@ -271,6 +264,26 @@ def features(text: str, quote: dict, paragraph: tuple[int, int], article: Articl
     if glued in ("و", "و ") or (before and fold_key(before[-1][0]) == "و" and not before_gap.strip()):
         f["list_prev"] = 1.0
     return f
+
+
+@lru_cache(maxsize=1 << 16)
+def _inside_word(word: str) -> tuple[bool, ...]:
+    """What one word inside the marks counts towards, as features() sums them over the span:
+    (function word, listed name, first or second person, digits, Latin, definite, common word,
+    tanween fath, accusative ending, speech cue). News repeats its words: each is read once."""
+    key = fold_key(word)
+    norm = _normalized(word)
+    common = _common_words()
+    return (fkey(word) in word_lists()["function"],
+            norm in _name_tokens() and norm not in common,
+            fkey(word) in _FIRST_SECOND,
+            any(c.isdigit() for c in word),
+            word.isascii() and word.isalpha(),
+            key.startswith(("ال", "وال", "بال", "لل")),
+            _known(word, common),
+            word.endswith(("اً", "ًا")),
+            len(key) >= 4 and key.endswith("ا") and not key.startswith("ال"),
+            cue_of(word) is not None)
 
 
 def _first_person_rate(text: str, article: ArticleIndex) -> int:

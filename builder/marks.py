@@ -117,8 +117,26 @@ def scan(text: str, lo: int, hi: int) -> list[Mark]:
             for m in any_mark().finditer(text, lo, hi)]
 
 
+# (text, (lo, hi) -> pair_paragraph's result): the article last paired. Segment pairs every
+# paragraph to protect quotes from sentence cuts, then detect pairs the same paragraphs again.
+_paired: tuple[str, dict[tuple[int, int], tuple[list[Pair], list[Mark], list[Mark]]]] = ("", {})
+
+
 def pair_paragraph(text: str, lo: int, hi: int) -> tuple[list[Pair], list[Mark], list[Mark]]:
-    """(pairs, unclosed openers, unopened closers) in text[lo:hi], each family on its own."""
+    """(pairs, unclosed openers, unopened closers) in text[lo:hi], each family on its own.
+
+    The result of the last article's paragraphs is kept and given again (callers only read it)."""
+    global _paired
+    paired = _paired  # one read: another thread may start another article meanwhile
+    if text is not paired[0]:
+        paired = _paired = (text, {})
+    found = paired[1].get((lo, hi))
+    if found is None:
+        found = paired[1][(lo, hi)] = _pair_paragraph(text, lo, hi)
+    return found
+
+
+def _pair_paragraph(text: str, lo: int, hi: int) -> tuple[list[Pair], list[Mark], list[Mark]]:
     pairs: list[Pair] = []
     leftovers: list[tuple[Mark, str]] = []
     by_family: dict[str, list[Mark]] = {}

@@ -51,6 +51,7 @@ class _FoldTable(dict):
 _FOLD_TABLE = _FoldTable()
 
 
+@lru_cache(maxsize=65_536)  # the ranker folds every candidate name of every quote
 def fold(s: str | None) -> str:
     """Fold a string for comparison (GUIDELINES: "Folding"); None folds to ""."""
     if not s:

@@ -35,8 +35,9 @@ class LinearModel:
     meta: Mapping[str, object] = field(default_factory=dict)
 
     def score(self, features: Features) -> float:
-        weights = self.weights
-        return self.bias + sum(weights.get(key, 0.0) * value for key, value in features.items())
+        weights = self.weights.get
+        # A list, not a generator: the same products summed in the same order, a third faster.
+        return self.bias + sum([weights(key, 0.0) * value for key, value in features.items()])
 
     def probability(self, features: Features) -> float:
         return sigmoid(self.score(features))

@@ -98,6 +98,7 @@ def strip_clitic(key: str, clitics: str = "وف") -> str:
     return key
 
 
+@lru_cache(maxsize=262_144)  # asked of every word near a quote, by several stages
 def is_definite(word: str) -> bool:
     """Written with the article ال (or لل, و/ف+ال). Checked on the word as written, because
     folding turns the hamza of names like «ألكساندر» into the article's plain alef."""

@@ -140,6 +140,7 @@ def _common_words() -> frozenset[str]:
     return load_common_words()
 
 
+@lru_cache(maxsize=262_144)  # asked of every word of every candidate phrase
 def _common_not_name(word: str) -> bool:
     """A word the training news never had inside a person name, and no name the list knows."""
     return common_key(word) in _common_words() and fold_key(word) not in _known_name_tokens()
@@ -244,9 +245,12 @@ def _merge_family_mentions(text: str, persons: set[tuple[int, int]],
     covered = sorted(persons)
     starts = [s for s, _e in covered]
     added = set(persons)
+    # The family names, and behind a و/ف clitic: one set look-up per word of the text (a family
+    # name has three letters or more, so a clitic form has the four the clitic test asks for).
+    forms = family | {clitic + name for name in family for clitic in "وف"}
     for word, start, end in words(text) if all_words is None else all_words:
         key = fold_key(word)
-        if key not in family and not (len(key) > 3 and key[0] in "وف" and key[1:] in family):
+        if key not in forms:
             continue
         index = bisect_left(starts, start + 1) - 1
         if index >= 0 and covered[index][0] <= start < covered[index][1]:
@@ -976,9 +980,13 @@ def _nominative(phrase: str) -> str:
 
 
 
+_NAME_MARKS = re.compile("[«»“”\"„″‘’]")
+
+
+@lru_cache(maxsize=65_536)  # asked for every mention of every name
 def _clean_name(name: str) -> str:
     """A name without the marks some outlets put around it: «متحدث باسم "وايمو"» -> «متحدث باسم وايمو»."""
-    return " ".join(re.sub("[«»“”\"„″‘’]", " ", name).split()).strip("،,:")
+    return " ".join(_NAME_MARKS.sub(" ", name).split()).strip("،,:")
 
 
 def _first_title_key(text: str, span: tuple[int, int]) -> str:

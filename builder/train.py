@@ -22,6 +22,7 @@ def _fitters():
     """(model name, fit function) in the order they must be fitted: a later model's training
     examples are computed with the earlier models in use (the speaker ranker ranks the quotes
     the detector keeps)."""
+    from builder.attribute import canonical as canonical_model
     from builder.attribute import model as speaker_model
 
     fitters = []
@@ -31,6 +32,7 @@ def _fitters():
         detect_model = None
     if detect_model is not None:
         fitters.append(("detect", detect_model.fit))
+    fitters.append((canonical_model.NAME, canonical_model.fit))
     fitters.append((speaker_model.NAME, speaker_model.fit))
     return fitters
 

@@ -296,6 +296,21 @@ def test_family_name_expands_to_full_name(text, speaker):
     assert builder.extract(text)[-1]["speaker"] == speaker
 
 
+@pytest.mark.parametrize(
+    "text, speaker, not_speaker",
+    [
+        # a fuller form that ran on into the narration is not the name (canonical/1 rejects it)
+        ("وفي فناء المركز تعانق طبيبة النفس آنا كولوتا سيدة ثم أخرى. وقالت كولوتا “غرق المركب أكبر فاجعة من نوعها”.",
+         "كولوتا", "كولوتا سيدة"),
+        ("ويقول شاب ويدعى إبراهيم إنه يعمل سائقا. ويوضح إبراهيم أن “الإقبال على السيارات يتفاوت”.", "إبراهيم", "ويدعى إبراهيم"),
+        # ... while a given name written before the family name is taken
+        ("وصل الرئيس الأميركي دونالد ترامب إلى باريس. وقال ترامب “الزيارة ناجحة جدا”.", "دونالد ترامب", "ترامب"),
+    ],
+)
+def test_canonical_form_judged_by_the_model(text, speaker, not_speaker):
+    assert builder.extract(text)[-1]["speaker"] == speaker != not_speaker
+
+
 def test_definite_unnamed_source_refers_back_to_titled_person():
     """«المسؤول اليمني» after «وزير الداخلية اليمني عادل ناصر» is that minister."""
     text = ("وقال وزير الداخلية اليمني اللواء عادل ناصر إن الأمن عاد. "

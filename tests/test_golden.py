@@ -148,7 +148,7 @@ SEED_QUOTES = [
         {"speaker_in": "المفتش العام", "speaker_type": "document"},
         id="09-inspector-general-report",
         marks=pytest.mark.xfail(strict=True, reason=(
-            "the learned ranker (speaker/1) prefers McFarlane, quoted in the paragraph before, over the "
+            "the learned ranker (speaker/2) prefers McFarlane, quoted in the paragraph before, over the "
             "report that opens this sentence with «مشيرا»: on train/ + dev/ the previous source wins "
             "such participle quotes more often than not (make cv); the hand rules alone get it right"))),
     pytest.param(

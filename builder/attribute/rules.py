@@ -489,6 +489,8 @@ class Resolver:
         self._full_names: list[tuple[int, int]] = []  # one span per spelling of a name of 2+ words
         # Folded words of every known full name, indexed by first and by last word.
         self._names_by_edge: dict[str, list[tuple[tuple[int, int], list[str]]]] = {}
+        self._spelling_counts: dict[tuple[str, ...], int] = {}
+        self._canonical_cache: dict[str, list] = {}  # mention as written -> its scored fuller forms
         for span in ctx.persons:
             self.add_name(span)
         self.history: list[Speaker] = []
@@ -500,6 +502,8 @@ class Resolver:
             return
         # Only names of two words or more can expand a mention, and one span per spelling is
         # enough: this keeps lookups short when a name is repeated hundreds of times.
+        if len(keys) >= 2:
+            self._spelling_counts[tuple(keys)] = self._spelling_counts.get(tuple(keys), 0) + 1
         if len(keys) < 2 or tuple(keys) in self._name_spellings:
             return
         self._name_spellings.add(tuple(keys))
@@ -509,26 +513,46 @@ class Resolver:
 
     # -- canonical names ---------------------------------------------------------------
     def canonical(self, span: tuple[int, int]) -> str:
-        """The fullest person name in the article that contains this mention's words."""
-        mention = [_bare(fold_key(w)) for w, _s, _e in words(self.text, *span)]
-        best = self.text[span[0]:span[1]]
-        best_len = len(mention)
+        """The fullest form of this person mention in the article that is the same person, as the
+        canonical-name model judges (builder.attribute.canonical), else the mention as written."""
+        from builder.attribute import canonical as canonical_model
+
+        written = self.text[span[0]:span[1]]
+        scored = self._canonical_cache.get(written)
+        if scored is None:
+            scored = self._canonical_cache[written] = canonical_model.scored_forms(self, span)
+        name, where = canonical_model.choose(scored, span)
+        if name is None:
+            return _clean_name(written)
+        name = _clean_name(name)
+        if where is not None:
+            self._name_spans.setdefault(name, where)
+        return name
+
+    def mention_keys(self, span: tuple[int, int]) -> list[str]:
+        return [_bare(fold_key(w)) for w, _s, _e in words(self.text, *span)]
+
+    def fuller_forms(self, mention: list[str]) -> list[tuple[tuple[int, int], list[str]]]:
+        """Every spelling of a name of the article longer than the mention that ends with its
+        words («دونالد ترامب» for «ترامب») or starts with them («صدقة فاضل» for «صدقة»), not one
+        that only contains them («دونالد ترامب جي أر» is another person), in text order."""
         if not mention:
-            return _clean_name(best)
-        candidates = self._names_by_edge.get(mention[0], []) + self._names_by_edge.get(mention[-1], [])
-        for (start, end), keys in sorted(candidates, key=lambda item: item[0]):
-            if len(keys) <= best_len:
-                continue
-            # «ترامب» is «دونالد ترامب» (ends with it) and «صدقة» is «صدقة فاضل» (starts with
-            # it), but not «دونالد ترامب جي أر», a different person who only contains it.
-            if keys[-len(mention):] == mention or keys[:len(mention)] == mention:
-                best, best_len = self.text[start:end], len(keys)
-                self._name_spans.setdefault(_clean_name(best), (start, end))
-        if best_len == 1:
-            given = self._given_name_before(self.text[span[0]:span[1]])
-            if given is not None:
-                best = given
-        return _clean_name(best)
+            return []
+        found = self._names_by_edge.get(mention[0], []) + self._names_by_edge.get(mention[-1], [])
+        n = len(mention)
+        forms, seen = [], set()
+        for span, keys in sorted(found, key=lambda item: item[0]):
+            if len(keys) > n and span not in seen and (keys[-n:] == mention or keys[:n] == mention):
+                seen.add(span)
+                forms.append((span, keys))
+        return forms
+
+    def spelling_count(self, keys: list[str]) -> int:
+        """How many times the article writes this spelling of a name."""
+        return self._spelling_counts.get(tuple(keys), 0)
+
+    def given_name_before(self, family: str) -> str | None:
+        return self._given_name_before(family)
 
     def role_of(self, name: str) -> tuple[int, int] | None:
         """The title written before the full name («وزير الدفاع الأميركي، لويد اوستن»), if any."""

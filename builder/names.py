@@ -351,15 +351,15 @@ class FeatureExtractor:
         prev2 = ["-2c=" + stem] + ["-2" + f for f in flags]
         next2 = ["+2c=" + stem] + ["+2" + f for f in flags]
         parts = (own, prev1, next1, prev2, next2)
-        if self.known_features is not None:
-            known = self.known_features
-            parts = tuple([f for f in part if f in known] for part in parts)
         # Tuples of strings: once the garbage collector has seen that they hold no containers it
         # stops visiting them, and this cache holds up to a million and a half of them.
-        if self.encoded:
-            parts = tuple(tuple([f.encode() for f in part]) for part in parts)
+        known = self.known_features
+        if known is not None and self.encoded:  # inference: one pass
+            parts = tuple(tuple([f.encode() for f in part if f in known]) for part in parts)
         else:
-            parts = tuple(tuple(part) for part in parts)
+            if known is not None:
+                parts = tuple([f for f in part if f in known] for part in parts)
+            parts = tuple(tuple([f.encode() for f in part] if self.encoded else part) for part in parts)
         if len(cache) >= self.cache_limit:
             cache.clear()  # keeps memory bounded on huge inputs
         cache[token] = parts

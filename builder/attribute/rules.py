@@ -475,6 +475,30 @@ def _addressee_after(ctx: ArticleContext, phrase_end_index: int, limit: int) -> 
     return start, span_end
 
 
+# Words looked for with str.find before the article's word index is built: a find scans the text
+# in C, far faster than building the index in Python, but once per word.
+_WORD_SEARCHES = 8
+
+
+def _is_word_char(char: str) -> bool:
+    """What the regex \\w matches in a str: a letter, a digit or an underscore."""
+    return char.isalnum() or char == "_"
+
+
+def _find_whole_word(text: str, word: str) -> list[int]:
+    """The starts of the runs of word characters (\\w+) of text that are word, in order."""
+    found = []
+    find = text.find
+    size = len(word)
+    index = find(word)
+    while index != -1:
+        end = index + size
+        if (index == 0 or not _is_word_char(text[index - 1])) and (end == len(text) or not _is_word_char(text[end])):
+            found.append(index)
+        index = find(word, index + 1)
+    return found
+
+
 class Resolver:
     """Turns speaker phrases into canonical Speakers, remembering what the article said before."""
 
@@ -483,6 +507,7 @@ class Resolver:
         self.text = ctx.text
         self._given_cache: dict[str, str | None] = {}
         self._word_starts: dict[str, list[int]] | None = None  # word -> its starts (_whole_word_starts)
+        self._word_searches = 0  # words _whole_word_starts looked for before it built _word_starts
         self._role_neighbours: dict[str, list[tuple[int, tuple[int, int]]]] = {}
         self._name_spellings: set[tuple[str, ...]] = set()
         self._name_spans: dict[str, tuple[int, int]] = {}  # canonical name -> where it is written in full
@@ -603,13 +628,17 @@ class Resolver:
         return found
 
     def _whole_word_starts(self, word: str) -> list[int]:
-        """Where word stands in the text as a whole word, from an index of the text's words built
-        once (a regex search of the whole text per name was quadratic on a long article)."""
-        if self._word_starts is None:
-            self._word_starts = {}
-            for match in _WORD_RUN.finditer(self.text):
-                self._word_starts.setdefault(match.group(), []).append(match.start())
+        """Where word stands in the text as a whole word. The first few words are found with
+        str.find (most articles ask for one or two); past those, from an index of the text's words
+        built once (a search of the whole text per name was quadratic on a long article)."""
         if _WORD_RUN.fullmatch(word):
+            if self._word_starts is None:
+                self._word_searches += 1
+                if self._word_searches <= _WORD_SEARCHES:
+                    return _find_whole_word(self.text, word)
+                self._word_starts = {}
+                for match in _WORD_RUN.finditer(self.text):
+                    self._word_starts.setdefault(match.group(), []).append(match.start())
             return self._word_starts.get(word, [])
         return [match.start() for match in re.finditer(r"(?<![\w])" + re.escape(word) + r"(?![\w])", self.text)]
 

@@ -455,6 +455,9 @@ def _process_task(task: tuple) -> tuple[int, list[dict], dict | None]:
     """(shard, outcomes, proof): the task's articles through its stages, and the proof of the code
     the process runs (WorkerProof), sent with every result: a long-lived Dask worker may serve
     several builds."""
+    from builder.pipeline import settle
+
+    settle()  # once per process; a pool worker forks settled (builder._preload)
     shard, stages, units = task[:3]
     timeout = task[3] if len(task) > 3 else None
     outcomes = [_serialized(_process_unit(unit, stages, timeout)) for unit in units]

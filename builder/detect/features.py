@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import re
 from functools import cache, lru_cache
-from itertools import islice
 
 from builder.detect.candidates import left_edge, right_edge
 from builder.detect.context import ArticleIndex
@@ -105,7 +104,7 @@ def features(text: str, quote: dict, paragraph: tuple[int, int], article: Articl
     """Named features of one candidate span (values 1.0 unless a count)."""
     lo, hi = paragraph
     f: Features = {}
-    content = [(m.group(), m.start(), m.end()) for m in islice(WORD.finditer(text, quote["start"], quote["end"]), _INSIDE_WORDS)]
+    content = words(text, quote["start"], quote["end"])[:_INSIDE_WORDS]  # a slice of the article's words
     n = len(content)
     f["len=" + _bucket(n, (0, 1, 2, 3, 4, 5, 7, 10, 15, 25))] = 1.0
     f["kind=" + quote["candidate"]] = 1.0

@@ -5,7 +5,6 @@ a title, a term or speech. Their verdicts are features of the learned decision (
 
 from __future__ import annotations
 
-from itertools import islice
 
 from builder.cues import cue_table, lookup as cue_lookup
 from builder.detect.candidates import left_edge, right_edge
@@ -227,7 +226,7 @@ def classify(text: str, quote: dict, paragraph: tuple[int, int], article: Articl
     """
     rules = word_lists()
     limit = max(rules["name_max_words"], rules["min_words_without_cue"]) + 1
-    content_words = [(m.group(), m.start(), m.end()) for m in islice(WORD.finditer(text, quote["start"], quote["end"]), limit)]
+    content_words = words(text, quote["start"], quote["end"])[:limit]  # a slice of the article's words
     n_words = len(content_words)  # capped at limit
     if n_words == 0:
         return "empty"

@@ -13,6 +13,7 @@ import argparse
 import json
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 from builder import learning
@@ -53,6 +54,35 @@ def calibration(predictions: dict[str, list[dict]], items: list[Annotated]) -> l
             counts[band][0] += 1
             counts[band][1] += speaker_ok(rows[p]["speaker"], item.gold[g])
     return [(f"{BANDS[i]:.1f}-{BANDS[i + 1]:.1f}", n, right / n if n else 0.0) for i, (n, right) in enumerate(counts)]
+
+
+FRAGMENT_WORDS = 3  # a missed quote this short is a fragment tied to a cue («نفى "بشكل قاطع"»)
+
+
+def error_kinds(predictions: dict[str, list[dict]], items: list[Annotated]) -> dict[str, Counter]:
+    """What is left wrong, counted: wrong speakers by the gold's type and pattern and by what chose
+    the row (the evidence after the model's version in attribution_rule, or no speaker), and
+    detection's spurious and missed quotes (short fragments apart)."""
+    kinds: dict[str, Counter] = {"wrong speaker, gold type": Counter(), "wrong speaker, gold pattern": Counter(),
+                                 "wrong speaker, chosen by": Counter(), "detection": Counter()}
+    for item in items:
+        rows = predictions.get(item.article_id, [])
+        matched = match_article(rows, item.gold)
+        for p, g, _overlap in matched:
+            gold = item.gold[g]
+            if speaker_ok(rows[p]["speaker"], gold):
+                continue
+            kinds["wrong speaker, gold type"][gold.get("type") or "none"] += 1
+            kinds["wrong speaker, gold pattern"][gold.get("pattern") or "none"] += 1
+            rule = rows[p].get("attribution_rule") or ""
+            kinds["wrong speaker, chosen by"]["no speaker" if rows[p]["speaker"] is None else rule.split("+", 1)[-1]] += 1
+        found = {g for _p, g, _o in matched}
+        kinds["detection"]["spurious"] += len(rows) - len(matched)
+        for g, gold in enumerate(item.gold):
+            if g not in found:
+                short = len(gold["quote"].split()) <= FRAGMENT_WORDS
+                kinds["detection"][f"missed, {FRAGMENT_WORDS} words or fewer" if short else "missed, longer"] += 1
+    return kinds
 
 
 def _figures(report: EvalReport) -> dict[str, float]:
@@ -97,6 +127,11 @@ def run(corpus: Path = CORPUS, k: int = FOLDS, log=print) -> dict:
     for band, n, share in table:
         log(f"  {band:<14} {n:>7}  {share:.3f}")
     figures["calibration"] = [{"band": band, "matched": n, "right": round(share, 3)} for band, n, share in table]
+    log("\nerrors left (pooled)")
+    kinds = error_kinds(pooled, items)
+    for label, counts in kinds.items():
+        log(f"  {label}: " + ", ".join(f"{key} {n}" for key, n in counts.most_common()))
+    figures["errors"] = {label: dict(counts.most_common()) for label, counts in kinds.items()}
 
     train, dev = [i for i in items if i.split == "train"], [i for i in items if i.split == "dev"]
     models = fit_all(train)

@@ -71,3 +71,19 @@ def test_shipped_speaker_model_is_what_make_train_writes(tmp_path):
     for written in tmp_path.glob("*.json"):
         shipped = learning.model_path(written.stem).read_text(encoding="utf-8")
         assert written.read_text(encoding="utf-8") == shipped, f"{written.name} differs: run `make train`"
+
+
+def test_error_kinds_count_what_is_left_wrong():
+    from builder.cv import error_kinds
+
+    gold = [{"quote": "سنفتح الطريق أمام الشاحنات غدا", "speaker": "كمال الهاشمي", "type": "person", "pattern": "before"},
+            {"quote": "الأعمال ستنتهي خلال شهر", "speaker": "كمال الهاشمي", "type": "person", "pattern": "carryover"},
+            {"quote": "بشكل قاطع", "speaker": "الوزارة", "type": "organization", "pattern": "before"}]
+    rows = [{"quote": gold[0]["quote"], "speaker": "كمال الهاشمي", "attribution_rule": "speaker/2+verb_first/1"},
+            {"quote": gold[1]["quote"], "speaker": "سامر نعمان", "attribution_rule": "speaker/2+previous_source"},
+            {"quote": "الخطوط الحمراء", "speaker": None, "attribution_rule": "unknown/1"}]
+    kinds = error_kinds({"001_x": rows}, [Annotated({"article_id": "001_x"}, gold, "x", "train")])
+    assert kinds["wrong speaker, gold type"] == {"person": 1}
+    assert kinds["wrong speaker, gold pattern"] == {"carryover": 1}
+    assert kinds["wrong speaker, chosen by"] == {"previous_source": 1}
+    assert kinds["detection"] == {"spurious": 1, "missed, 3 words or fewer": 1}

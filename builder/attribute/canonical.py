@@ -6,8 +6,7 @@ span that ran on into «سيدة ثم أخرى»), «إيلمان» need not be 
 starts or ends with the mention's words, and a given name written right before a lone family
 name); a logistic model (`canonical/1`, fitted by `make train` on the gold speakers of train/)
 scores each, and the longest one it does not reject is the canonical name, else the mention as
-written.
-Without a shipped model the longest form wins (the hand rule this model replaced).
+written. Without a shipped model the longest form wins (the hand rule this model replaced).
 """
 
 from __future__ import annotations
@@ -97,7 +96,7 @@ def training_examples(items: Iterable) -> list[tuple[dict[str, float], int]]:
     speaker. The features do not depend on where the mention stands, so its first occurrence
     serves; a form written around that occurrence counts too (it is a run-on the model must
     learn to reject elsewhere, «آنا كولوتا سيدة»), though `choose` takes such a form as it is
-    at the very mention it contains)."""
+    at the very mention it contains."""
     from builder.annotated import stage_outputs
     from builder.attribute.rules import _clean_name, analyse
     from builder.evaluate import speaker_ok

@@ -34,6 +34,10 @@ MODEL_GAP = "the train-fitted detect model rejects this short fragment (see buil
     # colon before the mark
     ("وقال الوزير: «إن الحكومة لن تتراجع عن قرارها».", ["إن الحكومة لن تتراجع عن قرارها"]),
     ("وكتب على حسابه: \"نحن هنا\".", ["نحن هنا"]),
+    # a speech verb and a colon introduce the words said, however short (speech_colon/1; the model
+    # alone took «الانتهاكات مستمرة» for a term)
+    ("وقال الوزير: “الانتهاكات مستمرة”.", ["الانتهاكات مستمرة"]),
+    ("وأضاف: “الوضع صعب”.", ["الوضع صعب"]),
     # short fragments tied by a cue (GUIDELINES: a fragment of two or more words with a cue)
     ("ووصف الهجوم بأنه «جريمة كراهية بغيضة».", ["جريمة كراهية بغيضة"]),
     ("واعتبر الاتفاق \"خطأ تاريخيا\".", ["خطأ تاريخيا"]),
@@ -269,3 +273,23 @@ def test_a_large_paragraph_gives_what_each_of_its_pieces_gives():
     assert [text[q["start"]:q["end"]] for q in result["rejected"]] == ["هناك"] * 2000
     assert [a["kind"] for a in result["anomalies"]] == ["unclosed_mark"] * 2000
     assert [q["start"] - len(piece) * n for n, q in enumerate(result["quotes"][::2])] == [6] * 2000
+
+
+@pytest.mark.parametrize("text, accepted_by", [
+    ("وقال الوزير: “الانتهاكات مستمرة”.", "speech_colon/1"),
+    ("وقال الوزير: “الحكومة لن تتراجع عن قرارها مهما كانت الضغوط”.", None),  # the model takes it alone
+])
+def test_detect_rule_names_what_accepted_a_quote(text, accepted_by):
+    from builder import learning
+
+    (quote,) = run(text)["quotes"]
+    version = learning.model("detect").version
+    assert quote["detect_rule"] == (f"{version}+{accepted_by}" if accepted_by else version)
+
+
+@pytest.mark.parametrize("text", [
+    "أطلقوا على العملية اسم: “الفجر الجديد”.",  # a colon but no speech verb: a name
+    "وقال: “داعش”.",  # one word stays a term whatever introduces it
+])
+def test_a_colon_alone_does_not_make_a_quote(text):
+    assert quotes_of(text) == []

@@ -311,6 +311,25 @@ def test_canonical_form_judged_by_the_model(text, speaker, not_speaker):
     assert builder.extract(text)[-1]["speaker"] == speaker != not_speaker
 
 
+@pytest.mark.parametrize(
+    "text, speaker, speaker_type",
+    [
+        # after «وفقا لـ» the ل-word is the source, not a hearer; ل + ال is written «لل»
+        ("ووفقا للشرطة فإن “المشتبه به فر من المكان”.", "الشرطة", "organization"),
+        ("ووفقا للجيش “تم تدمير ثلاثة مواقع”.", "الجيش", "organization"),
+        ("ووفقا لمصادر الجزيرة فإن “القصف مستمر منذ الصباح”.", "مصادر الجزيرة", "anonymous"),
+        ("ووفقا لوزارة الدفاع فإن “القوات استعادت السيطرة على المدينة”.", "وزارة الدفاع", "organization"),
+        # «فإن» opens the clause said: it is no source and ends none («فان» alone is a name: «لويس فان خال»)
+        ("وبحسب الشرطة فإن “المشتبه به فر من المكان”.", "الشرطة", "organization"),
+        ("وقال لويس فان خال “الفريق لعب جيدا اليوم”.", "لويس فان خال", "person"),
+    ],
+)
+def test_source_after_according_to(text, speaker, speaker_type):
+    row = builder.extract(text)[-1]
+    assert (row["speaker"], row["speaker_type"]) == (speaker, speaker_type)
+    assert row["speaker_mention"] in text
+
+
 def test_definite_unnamed_source_refers_back_to_titled_person():
     """«المسؤول اليمني» after «وزير الداخلية اليمني عادل ناصر» is that minister."""
     text = ("وقال وزير الداخلية اليمني اللواء عادل ناصر إن الأمن عاد. "

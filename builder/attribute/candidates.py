@@ -16,7 +16,7 @@ from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 
 from builder.attribute.rules import (
-    _SKIP_AFTER_CUE, GENDERS, Analysis, Event, Speaker, _clean_name, _is_sure_addressee, _is_title, _kind_of_head, _known_name_tokens, _lex,
+    _SKIP_AFTER_CUE, GENDERS, Analysis, Event, Speaker, _clean_name, governed_by_l, _is_sure_addressee, _is_title, _kind_of_head, _known_name_tokens, _lex,
     _nominative,
 )
 from builder.cues import lookup as cue_lookup
@@ -147,6 +147,11 @@ def _inside_quote(ctx, span: tuple[int, int]) -> bool:
     return index >= 0 and ctx.quote_extents[index][0] <= span[0] < ctx.quote_extents[index][1]
 
 
+def _opens_clause(word: str) -> bool:
+    """«فإن», «بأن»: a complementizer with its clitic opens the clause said, no source."""
+    return word.startswith(("فإن", "بأن"))
+
+
 def _phrase_candidates(analysis: Analysis, event: Event, rank: int) -> list[Candidate]:
     """One to six words right after a cue, up to punctuation, as an unnamed source, a body or a
     name the recogniser missed («وقال مسؤول في الخارجية»)."""
@@ -155,20 +160,24 @@ def _phrase_candidates(analysis: Analysis, event: Event, rank: int) -> list[Cand
     if index is None:
         return []
     following = ctx.words[index + 1:index + 1 + MAX_PHRASE_WORDS + 2]
-    # «وقال لرويترز مصدر في الشركة»: a hearer or an adverb may stand between the cue and its subject.
-    while following and (_is_sure_addressee(following[0][0]) or fold_key(following[0][0]) in _SKIP_AFTER_CUE):
+    according = event.cue.kind == "according"
+    # «وقال لرويترز مصدر في الشركة»: a hearer or an adverb may stand between the cue and its
+    # subject; after «وفقا لـ» the ل-word is the source itself.
+    while following and not according and (_is_sure_addressee(following[0][0]) or fold_key(following[0][0]) in _SKIP_AFTER_CUE):
         following = following[1:]
-    if following and fold_key(following[0][0]) in _lex()["stops"]:
+    if following and (fold_key(following[0][0]) in _lex()["stops"] or _opens_clause(following[0][0])):
         return []  # «قال إن», «قال في»: a clause or an adverbial, no subject
     if not following:
         return []
+    if according:
+        following = [governed_by_l(following[0])] + following[1:]
     head = fold_key(following[0][0])
     if event.cue.weak and event.speaker is None and not (_kind_of_head(head) or head in _known_name_tokens()):
         return []  # «وقدم طلب الحصول»: a weak cue («طلب») whose subject the rules did not find is a noun
     phrase = []
     for word in following[:MAX_PHRASE_WORDS]:
         previous_end = phrase[-1][2] if phrase else event.end
-        if ctx.gap_breaks(previous_end, word[1]) or cue_lookup(word[0]) is not None:
+        if ctx.gap_breaks(previous_end, word[1]) or cue_lookup(word[0]) is not None or _opens_clause(word[0]):
             break
         phrase.append(word)
     found = []
@@ -181,7 +190,7 @@ def _phrase_candidates(analysis: Analysis, event: Event, rank: int) -> list[Cand
         kind = _kind_of_head(head) or ("person" if not _is_title(head) else "anonymous")
         if kind == "document" and event.speaker is not None:
             break  # «وأوضحت الدراسة التي نشرتها جامعة أكسفورد»: the rules gave the document's issuer
-        name = _clean_name(ctx.text[span[0]:span[1]])
+        name = _clean_name(phrase[0][0] + ctx.text[phrase[0][2]:span[1]])  # the first word as the source reads
         if kind == "anonymous":
             name = _nominative(name)
         found.append(Candidate(Speaker(name, kind, span, None, gender), "phrase", event, words_in_phrase=size, rank=rank))

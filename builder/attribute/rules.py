@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_left, bisect_right
 from itertools import accumulate
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache, lru_cache
 
 from builder.cues import Cue, lookup as cue_lookup
@@ -374,8 +374,10 @@ class ArticleContext:
         return any(_PHRASE_BREAK.match(self.text, i) and i not in self.name_marks for i in range(left_end, right_start))
 
 
-def _phrase_after(ctx: ArticleContext, index: int, limit: int) -> list[tuple[str, int, int]]:
+def _phrase_after(ctx: ArticleContext, index: int, limit: int, governed_by_l: bool = False) -> list[tuple[str, int, int]]:
     """Words from ctx.words[index] that can form a speaker phrase, up to punctuation or a stop word.
+    With governed_by_l the first word's ل is the preposition the cue takes («وفقا لـ»): that word
+    is the source, not a hearer.
 
     A title phrase runs on through its genitives, even with ل («الأمين العام لحلف الأطلسي»);
     once a name has started, a ل-word is the hearer («اوستن لنظيره»). An unnamed source
@@ -401,7 +403,7 @@ def _phrase_after(ctx: ArticleContext, index: int, limit: int) -> list[tuple[str
             if head_kind is None and not _is_title(key):
                 if key in lex["stops"] or cue_lookup(word) is not None:
                     break
-                if _is_sure_addressee(word) and not ctx.name_starts_at(start):
+                if _is_sure_addressee(word) and not ctx.name_starts_at(start) and not governed_by_l:
                     break  # «وقال لرويترز»; but «وقال لورا ...» names the speaker
             anonymous = head_kind == "anonymous" or key.isdigit()
             following = ctx.words[ctx.word_index[start] + 1] if ctx.word_index[start] + 1 < len(ctx.words) else None
@@ -419,8 +421,8 @@ def _phrase_after(ctx: ArticleContext, index: int, limit: int) -> list[tuple[str
                 links_used += 0 if _PERCENT.match(ctx.text, end + 1) else 1
                 if links_used > 1:
                     break
-            elif key in lex["stops"]:
-                break
+            elif key in lex["stops"] or word.startswith(("فإن", "بأن")):
+                break  # «وفقا للشرطة فإن “…”»: the complementizer with its clitic opens the clause
             elif _is_addressee_word(key) and not only_titles and (anonymous or not ctx.name_starts_at(start)):
                 break  # «اوستن لنظيره العباسي»: a name after ل is the hearer
         if (head_kind == "anonymous" and anonymous) or not (_is_title(key) or key in lex["role_words"] or head_kind or is_definite(word)):
@@ -1178,9 +1180,15 @@ def find_events(ctx: ArticleContext, resolver: Resolver) -> list[Event]:
         if (index + 1 < len(ctx.words) and fold_key(ctx.words[index + 1][0]) in _ANONYMITY_OBJECTS) or (index > 0 and fold_key(ctx.words[index - 1][0]) == "عدم"):
             continue  # «طلب عدم نشر اسمه», «طالبا عدم كشف هويته» ask for anonymity; they are not speech
         if cue.kind == "according":
-            phrase = _phrase_after(ctx, index + 1, limit)
+            phrase = _phrase_after(ctx, index + 1, limit, governed_by_l=True)
+            doubled_l = bool(phrase) and phrase[0][0].startswith("لل")
             phrase = _drop_leading_l(phrase, ctx.text)
             event.speaker = resolver.from_phrase(phrase, cue)
+            if doubled_l and event.speaker is not None and (event.speaker.name or "").startswith("ل"):
+                # «ووفقا للشرطة»: ل + ال is written «لل», so the source is «الشرطة» though the
+                # text holds only «لشرطة» after the preposition (the mention keeps those letters).
+                name = "ا" + event.speaker.name
+                event.speaker = replace(event.speaker, name=name, kind=_kind_of_head(fold_key(name.split()[0])) or event.speaker.kind)
             event.rule, event.confidence = rule("according_to")
         elif cue.kind == "nominal":
             phrase = _source_after_an(ctx, index, sentence)
@@ -1408,6 +1416,19 @@ def _skip_fi(ctx: ArticleContext, index: int) -> int:
     if index < len(ctx.words) and fold_key(ctx.words[index][0]) == "في":
         return index + 1
     return index
+
+
+def governed_by_l(word: tuple[str, int, int]) -> tuple[str, int, int]:
+    """A word after «وفقا لـ» as the source it names and where that stands in the text:
+    «لوزارة» -> «وزارة», «لـCNN» -> «CNN», «للشرطة» -> «الشرطة» (ل + ال is written «لل»; the
+    span keeps «لشرطة», the letters the text has)."""
+    text, start, end = word
+    key = fold_key(text)
+    if not key.startswith("ل") or len(key) <= 2:
+        return word
+    cut = 1 + (1 if text[1:2] == "ـ" else 0)
+    shown = text[cut:]
+    return ("ا" + shown if text.startswith("لل") else shown), start + cut, end
 
 
 def _drop_leading_l(phrase, text: str):

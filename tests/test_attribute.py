@@ -330,6 +330,20 @@ def test_source_after_according_to(text, speaker, speaker_type):
     assert row["speaker_mention"] in text
 
 
+@pytest.mark.parametrize(
+    "text, speaker",
+    [
+        # a role right before a recognised name is not the source: the name is
+        ("إلى ذلك، قال المواطن محمود بسيوني “إن الخطر لا يعني تعطل المركبات فقط”.", "محمود بسيوني"),
+        ("وقال المسؤول في مقاطعة شاستا ليونارد موتي “لم أشاهد حريقا بهذا الحجم”.", "ليونارد موتي"),
+        # ... and an unnamed source stays one
+        ("وقال مسؤول في الوزارة “لن نعلق على التقارير الصحفية”.", "مسؤول في الوزارة"),
+    ],
+)
+def test_role_before_a_name_gives_the_name(text, speaker):
+    assert builder.extract(text)[-1]["speaker"] == speaker
+
+
 def test_definite_unnamed_source_refers_back_to_titled_person():
     """«المسؤول اليمني» after «وزير الداخلية اليمني عادل ناصر» is that minister."""
     text = ("وقال وزير الداخلية اليمني اللواء عادل ناصر إن الأمن عاد. "

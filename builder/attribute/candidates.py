@@ -185,6 +185,8 @@ def _phrase_candidates(analysis: Analysis, event: Event, rank: int) -> list[Cand
     for size in range(1, len(phrase) + 1):
         if size < len(phrase) and _is_title(fold_key(phrase[size - 1][0])):
             continue  # a title is never the source when the phrase goes on to name it («الشيخ | سعد»)
+        if size < len(phrase) and ctx.name_starts_at(phrase[size][1]):
+            continue  # nor a role that a recognised name follows («المواطن | محمود بسيوني»)
         span = (phrase[0][1], phrase[size - 1][2])
         head = fold_key(phrase[0][0])
         kind = _kind_of_head(head) or ("person" if not _is_title(head) else "anonymous")
